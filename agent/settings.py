@@ -1,0 +1,83 @@
+"""Settings: the only module that reads the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that are fine on a laptop and never acceptable in production.
+DEV_WEBHOOK_SECRET = "dev-webhook-secret"
+DEV_SESSION_SECRET = "dev-session-secret"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Every field maps to an environment variable (see .env.example)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", alias="NURTURE_ENV", description="production refuses insecure defaults"
+    )
+    var_dir: Path = Field(
+        Path("var"), alias="NURTURE_VAR_DIR", description="embedded state: SQLite, Chroma, outbox"
+    )
+    database_url: str | None = Field(
+        None, alias="DATABASE_URL", description="SQLAlchemy URL; default SQLite under var/"
+    )
+    chroma_host: str | None = Field(None, alias="CHROMA_HOST")
+    chroma_port: int = Field(8000, alias="CHROMA_PORT")
+    openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    openai_model: str = Field("gpt-4o-mini", alias="NURTURE_MODEL")
+    webhook_secret: str = Field(
+        DEV_WEBHOOK_SECRET, alias="NURTURE_WEBHOOK_SECRET", description="HMAC key for POST /events"
+    )
+    session_secret: str = Field(DEV_SESSION_SECRET, alias="NURTURE_SESSION_SECRET")
+    max_body_bytes: int = Field(5_000_000, alias="NURTURE_MAX_BODY_BYTES")
+    max_batch_events: int = Field(1000, alias="NURTURE_MAX_BATCH_EVENTS")
+    host: str = Field("127.0.0.1", alias="NURTURE_HOST")
+    port: int = Field(8080, alias="NURTURE_PORT")
+    slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_api_base_url: str = Field("https://slack.com/api/", alias="SLACK_API_BASE_URL")
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = []
+        if self.webhook_secret == DEV_WEBHOOK_SECRET or len(self.webhook_secret) < 16:
+            problems.append("NURTURE_WEBHOOK_SECRET must be set to a random value of 16+ chars")
+        if self.session_secret == DEV_SESSION_SECRET or len(self.session_secret) < 16:
+            problems.append("NURTURE_SESSION_SECRET must be set to a random value of 16+ chars")
+        if self.host == "0.0.0.0" and not self.database_url:
+            problems.append("DATABASE_URL should point at PostgreSQL when serving on all interfaces")
+        if problems:
+            raise ValueError("insecure production settings: " + "; ".join(problems))
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            # Accept the common postgres:// spelling and pick the psycopg 3 driver.
+            url = self.database_url
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix) :]
+            return url
+        return f"sqlite:///{self.var_dir / 'nurture.db'}"
+
+    @property
+    def model_provider(self) -> str:
+        if self.openai_base_url:
+            return "openai-compatible"
+        return "openai" if self.openai_api_key else "offline"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,364 @@
+"""Create/read/update helpers. Every function takes `session` keyword-only and never commits:
+the caller owns the transaction, so a batch is written whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel, col, select
+
+from store.models import (
+    Approval,
+    Draft,
+    Enrollment,
+    Event,
+    Handoff,
+    Lead,
+    Outcome,
+    Score,
+    SegmentMembership,
+    Sequence as SequenceRow,
+    Suppression,
+    Touch,
+    TouchStatus,
+    utcnow,
+)
+from store.schemas import LeadCreate
+
+# Keep statements under SQLite's bound-parameter limit (32,766) with room for wide rows.
+CHUNK = 500
+
+
+def _insert_ignoring_conflicts(
+    session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]], *on: str
+) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING in chunks; returns how many rows were new.
+
+    Counted with RETURNING because drivers disagree on rowcount for multi-row inserts.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    pk = table.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
+    inserted = 0
+    for batch in _chunks([_complete(table, row) for row in rows]):
+        stmt = insert(table).values(batch).on_conflict_do_nothing(index_elements=list(on) or None)
+        inserted += len(session.execute(stmt.returning(pk)).all())
+    return inserted
+
+
+def _complete(table: type[SQLModel], row: dict[str, Any]) -> dict[str, Any]:
+    """Give every row every column (multi-row VALUES needs one shape), using model defaults."""
+    full = dict(row)
+    for name, info in table.model_fields.items():
+        if name in full or info.is_required() or name == "id":
+            continue
+        full[name] = info.get_default(call_default_factory=True)
+    return full
+
+
+# --- leads -------------------------------------------------------------------------------
+
+LEAD_FIELDS = tuple(LeadCreate.model_fields)
+
+
+def upsert_leads(session: Session, *, leads: Sequence[LeadCreate]) -> dict[str, int]:
+    """Insert new leads, update changed ones (matched by email); report what happened."""
+    existing = {
+        lead.email: lead
+        for batch in _chunks([lead.email for lead in leads])
+        for lead in session.exec(select(Lead).where(col(Lead.email).in_(batch)))
+    }
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    now = utcnow()
+    for item in leads:
+        values = item.model_dump()
+        row = existing.get(item.email)
+        if row is None:
+            row = Lead(**values, created_at=now, updated_at=now)
+            session.add(row)
+            existing[item.email] = row
+            counts["inserted"] += 1
+            continue
+        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(row, key, value)
+            row.updated_at = now
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    session.flush()
+    return counts
+
+
+def get_lead(session: Session, *, lead_id: int) -> Lead | None:
+    return session.get(Lead, lead_id)
+
+
+def get_lead_by_email(session: Session, *, email: str) -> Lead | None:
+    return session.exec(select(Lead).where(Lead.email == email.lower())).first()
+
+
+def resolve_lead_ids(
+    session: Session, *, emails: Iterable[str] = (), external_ids: Iterable[str] = ()
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Map emails and external ids to lead ids in a few queries (for batch ingestion)."""
+    by_email: dict[str, int] = {}
+    by_external: dict[str, int] = {}
+    for batch in _chunks(sorted(set(emails))):
+        stmt = select(Lead.id, Lead.email).where(col(Lead.email).in_(batch))
+        by_email.update({email: lead_id for lead_id, email in session.exec(stmt)})
+    for batch in _chunks(sorted(set(external_ids))):
+        stmt2 = select(Lead.id, Lead.external_id).where(col(Lead.external_id).in_(batch))
+        by_external.update({ext: lead_id for lead_id, ext in session.exec(stmt2) if ext})
+    return by_email, by_external
+
+
+def list_leads(session: Session, *, limit: int = 100, offset: int = 0) -> list[Lead]:
+    return list(session.exec(select(Lead).order_by(col(Lead.id)).offset(offset).limit(limit)))
+
+
+def set_lifecycle_stage(session: Session, *, lead_id: int, stage: str) -> None:
+    session.execute(
+        update(Lead).where(col(Lead.id) == lead_id).values(lifecycle_stage=stage, updated_at=utcnow())
+    )
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+def insert_events(session: Session, *, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert events, silently skipping any whose source_event_id is already stored.
+
+    Returns how many were new. Idempotent: replaying a batch inserts nothing.
+    """
+    return _insert_ignoring_conflicts(session, Event, rows, "source_event_id")
+
+
+def list_events(
+    session: Session, *, lead_id: int, since: datetime | None = None, types: Iterable[str] = ()
+) -> list[Event]:
+    stmt = select(Event).where(Event.lead_id == lead_id)
+    if since is not None:
+        stmt = stmt.where(Event.occurred_at >= since)
+    wanted = list(types)
+    if wanted:
+        stmt = stmt.where(col(Event.type).in_(wanted))
+    return list(session.exec(stmt.order_by(col(Event.occurred_at))))
+
+
+# --- scores and segments -----------------------------------------------------------------
+
+
+def add_score(session: Session, *, score: Score) -> Score:
+    session.add(score)
+    session.flush()
+    return score
+
+
+def latest_score(session: Session, *, lead_id: int) -> Score | None:
+    stmt = (
+        select(Score)
+        .where(Score.lead_id == lead_id)
+        .order_by(col(Score.scored_at).desc(), col(Score.id).desc())
+    )
+    return session.exec(stmt).first()
+
+
+def current_segments(session: Session, *, lead_id: int) -> list[str]:
+    stmt = select(SegmentMembership.segment).where(
+        SegmentMembership.lead_id == lead_id, col(SegmentMembership.exited_at).is_(None)
+    )
+    return sorted(session.exec(stmt))
+
+
+def set_segments(session: Session, *, lead_id: int, segments: Iterable[str]) -> dict[str, list[str]]:
+    """Make `segments` the lead's current membership, keeping history (entered / exited)."""
+    wanted = set(segments)
+    rows = session.exec(
+        select(SegmentMembership).where(
+            SegmentMembership.lead_id == lead_id, col(SegmentMembership.exited_at).is_(None)
+        )
+    ).all()
+    now = utcnow()
+    current = {row.segment for row in rows}
+    for row in rows:
+        if row.segment not in wanted:
+            row.exited_at = now
+            session.add(row)
+    for name in sorted(wanted - current):
+        session.add(SegmentMembership(lead_id=lead_id, segment=name, entered_at=now))
+    session.flush()
+    return {"entered": sorted(wanted - current), "exited": sorted(current - wanted)}
+
+
+# --- sequences, touches, drafts, approvals, hand-offs ---------------------------------------
+
+
+def save_sequence(session: Session, *, sequence: SequenceRow) -> SequenceRow:
+    existing = session.exec(select(SequenceRow).where(SequenceRow.name == sequence.name)).first()
+    if existing is not None:
+        existing.description = sequence.description
+        existing.definition = sequence.definition
+        existing.status = sequence.status
+        existing.updated_at = utcnow()
+        sequence = existing
+    session.add(sequence)
+    session.flush()
+    return sequence
+
+
+def enroll(session: Session, *, lead_id: int, sequence_id: int) -> Enrollment:
+    """Enroll a lead, ending any other active enrollment: one active sequence per lead."""
+    now = utcnow()
+    active = session.exec(
+        select(Enrollment).where(Enrollment.lead_id == lead_id, Enrollment.status == "active")
+    ).all()
+    for row in active:
+        if row.sequence_id == sequence_id:
+            return row
+        row.status, row.ended_at = "exited", now
+        session.add(row)
+    enrollment = Enrollment(lead_id=lead_id, sequence_id=sequence_id, enrolled_at=now)
+    session.add(enrollment)
+    session.flush()
+    return enrollment
+
+
+def add_touch(session: Session, *, touch: Touch) -> Touch:
+    session.add(touch)
+    session.flush()
+    return touch
+
+
+def set_touch_status(
+    session: Session, *, touch_id: int, status: TouchStatus, skip_reason: str | None = None
+) -> None:
+    values: dict[str, Any] = {"status": status}
+    if status == TouchStatus.sent:
+        values["sent_at"] = utcnow()
+    if skip_reason is not None:
+        values["skip_reason"] = skip_reason
+    session.execute(update(Touch).where(col(Touch.id) == touch_id).values(**values))
+
+
+def add_draft(session: Session, *, draft: Draft) -> Draft:
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def request_approval(session: Session, *, draft_id: int, thread_id: str | None) -> Approval:
+    approval = Approval(draft_id=draft_id, thread_id=thread_id)
+    session.add(approval)
+    session.flush()
+    return approval
+
+
+def decide_approval(
+    session: Session,
+    *,
+    approval_id: int,
+    status: str,
+    decided_by: str,
+    reason: str | None = None,
+    edited_subject: str | None = None,
+    edited_body: str | None = None,
+) -> bool:
+    """Record a decision once. Returns False when it was already decided (double clicks)."""
+    result = session.execute(
+        update(Approval)
+        .where(col(Approval.id) == approval_id, Approval.status == "pending")
+        .values(
+            status=status,
+            decided_by=decided_by,
+            decided_at=utcnow(),
+            reason=reason,
+            edited_subject=edited_subject,
+            edited_body=edited_body,
+        )
+    )
+    return bool(result.rowcount)
+
+
+def add_handoff(session: Session, *, handoff: Handoff) -> Handoff:
+    session.add(handoff)
+    session.flush()
+    return handoff
+
+
+def add_outcomes(session: Session, *, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert outcomes; the same (lead, kind, time) twice is stored once."""
+    return _insert_ignoring_conflicts(session, Outcome, rows)
+
+
+# --- suppression -------------------------------------------------------------------------
+
+
+def suppress(session: Session, *, email: str, reason: str) -> bool:
+    """Add an address to the suppression list; returns False when it was already there."""
+    row = {"email": email.lower(), "reason": reason}
+    return _insert_ignoring_conflicts(session, Suppression, [row], "email") == 1
+
+
+def is_suppressed(session: Session, *, email: str) -> bool:
+    stmt = select(Suppression.id).where(Suppression.email == email.lower())
+    return session.exec(stmt).first() is not None
+
+
+def may_email(session: Session, *, lead: Lead) -> bool:
+    """The one gate every send goes through: consent, do-not-email and suppression."""
+    return lead.consent and not lead.do_not_email and not is_suppressed(session, email=lead.email)
+
+
+# --- overview ----------------------------------------------------------------------------
+
+TABLES: dict[str, type[SQLModel]] = {
+    "leads": Lead,
+    "events": Event,
+    "scores": Score,
+    "segment_memberships": SegmentMembership,
+    "sequences": SequenceRow,
+    "enrollments": Enrollment,
+    "touches": Touch,
+    "drafts": Draft,
+    "approvals": Approval,
+    "handoffs": Handoff,
+    "outcomes": Outcome,
+    "suppressions": Suppression,
+}
+
+
+def table_counts(session: Session) -> dict[str, int]:
+    return {
+        name: session.exec(select(func.count()).select_from(table)).one()
+        for name, table in TABLES.items()
+    }
+
+
+def event_type_counts(session: Session) -> dict[str, int]:
+    stmt = select(Event.type, func.count()).group_by(Event.type).order_by(func.count().desc())
+    return {kind: n for kind, n in session.exec(stmt)}
+
+
+def outcome_counts(session: Session) -> dict[str, int]:
+    stmt = select(Outcome.kind, func.count()).group_by(Outcome.kind)
+    return {str(kind): n for kind, n in session.exec(stmt)}
+
+
+def lead_ids_matching(session: Session, *, text: str) -> list[int]:
+    pattern = f"%{text.lower()}%"
+    stmt = select(Lead.id).where(
+        or_(col(Lead.email).like(pattern), func.lower(Lead.company).like(pattern))
+    )
+    return [lead_id for lead_id in session.exec(stmt) if lead_id is not None]
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

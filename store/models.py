@@ -1,0 +1,220 @@
+"""SQLModel tables: leads, their behaviour, and everything nurture does about them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+# JSONB on PostgreSQL (indexable), plain JSON text on SQLite.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def json_field(default_factory: Any = dict) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JsonType, nullable=False))
+
+
+class LifecycleStage(StrEnum):
+    lead = "lead"
+    mql = "mql"
+    sql = "sql"
+    customer = "customer"
+    disqualified = "disqualified"
+
+
+class TouchStatus(StrEnum):
+    planned = "planned"
+    drafted = "drafted"
+    approved = "approved"
+    sent = "sent"
+    skipped = "skipped"
+
+
+class OutcomeKind(StrEnum):
+    won = "won"
+    lost = "lost"
+    rejected_mql = "rejected_mql"
+
+
+# --- leads -------------------------------------------------------------------------------
+
+
+class LeadBase(SQLModel):
+    email: str = Field(index=True, unique=True, max_length=320)
+    external_id: str | None = Field(default=None, index=True, unique=True, max_length=128)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    company: str | None = Field(default=None, max_length=200)
+    industry: str | None = Field(default=None, max_length=120)
+    company_size: int | None = Field(default=None, ge=0)
+    role: str | None = Field(default=None, max_length=120)
+    country: str | None = Field(default=None, max_length=80)
+    timezone: str | None = Field(default=None, max_length=64)
+    source: str | None = Field(default=None, max_length=120)
+    consent: bool = True
+    do_not_email: bool = False
+    owner: str | None = Field(default=None, max_length=120)
+    lifecycle_stage: LifecycleStage = LifecycleStage.lead
+
+
+class Lead(LeadBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Columns of the source file that have no field of their own (kept for scoring).
+    attributes: dict[str, Any] = json_field()
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- behaviour ---------------------------------------------------------------------------
+
+
+class Event(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Dedupe key: the sender's id, or a content hash when the sender gave none.
+    source_event_id: str = Field(unique=True, max_length=200)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    type: str = Field(index=True, max_length=64)
+    properties: dict[str, Any] = json_field()
+    occurred_at: datetime = Field(index=True)
+    received_at: datetime = Field(default_factory=utcnow)
+    source: str | None = Field(default=None, max_length=64)
+
+
+# --- scoring and segments ----------------------------------------------------------------
+
+
+class ModelVersion(SQLModel, table=True):
+    version: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=64)
+    metrics: dict[str, Any] = json_field()
+    features: list[str] = json_field(list)
+    data_hash: str = Field(max_length=64)
+    trained_at: datetime = Field(default_factory=utcnow)
+    path: str | None = None
+    active: bool = False
+
+
+class Score(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    score: float = Field(ge=0, le=100)
+    decile: int | None = Field(default=None, ge=1, le=10)
+    fit: float | None = None
+    behaviour: float | None = None
+    model_version: str = Field(max_length=64)
+    factors: list[Any] = json_field(list)
+    scored_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SegmentMembership(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    segment: str = Field(index=True, max_length=80)
+    entered_at: datetime = Field(default_factory=utcnow)
+    exited_at: datetime | None = None  # None while the lead is a member
+
+
+# --- sequences and touches ---------------------------------------------------------------
+
+
+class Sequence(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=120)
+    description: str | None = None
+    definition: dict[str, Any] = json_field()
+    status: str = Field(default="active", max_length=16)  # active | paused | archived
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Enrollment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    sequence_id: int = Field(foreign_key="sequence.id", index=True)
+    status: str = Field(default="active", max_length=16)  # active | paused | completed | exited
+    current_step: int = 0
+    enrolled_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+
+
+class Touch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    enrollment_id: int | None = Field(default=None, foreign_key="enrollment.id")
+    step: int | None = None
+    channel: str = Field(default="email", max_length=16)  # email | video | sdr_task
+    status: TouchStatus = TouchStatus.planned
+    # One touch is sent at most once: the outbox keys sends on this.
+    idempotency_key: str = Field(unique=True, max_length=128)
+    due_at: datetime | None = Field(default=None, index=True)
+    sent_at: datetime | None = None
+    skip_reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Draft(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    touch_id: int | None = Field(default=None, foreign_key="touch.id", index=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    kind: str = Field(default="email", max_length=16)  # email | video_script
+    subject: str | None = None
+    preview: str | None = None
+    body: str
+    sources: list[Any] = json_field(list)
+    model: str | None = Field(default=None, max_length=120)
+    prompt_version: str | None = Field(default=None, max_length=64)
+    tokens: int | None = None
+    cost_usd: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Approval(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True, unique=True)
+    thread_id: str | None = Field(default=None, max_length=120)  # the paused agent thread
+    status: str = Field(default="pending", max_length=16)  # pending|approved|edited|rejected
+    decided_by: str | None = Field(default=None, max_length=120)
+    decided_at: datetime | None = None
+    reason: str | None = None
+    edited_subject: str | None = None
+    edited_body: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Handoff(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    reason: str
+    talk_track: str | None = None
+    status: str = Field(default="pending", max_length=16)  # pending | accepted | rejected
+    sdr: str | None = Field(default=None, max_length=120)
+    reject_reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sla_due_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+class Outcome(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    kind: OutcomeKind
+    reason: str | None = None
+    amount: float | None = None
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (UniqueConstraint("lead_id", "kind", "occurred_at"),)
+
+
+class Suppression(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=320)
+    reason: str = Field(max_length=64)  # unsubscribe | bounce | complaint | manual
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,84 @@
+"""Top-level commands: demo, serve, status, migrate."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from agent import demo as demo_job
+from agent.runtime import open_runtime
+from agent.settings import get_settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+    app.command("serve")(serve)
+    app.command("status")(status)
+    app.command("migrate")(migrate)
+
+
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Run the main job on the embedded defaults (SQLite, embedded Chroma, offline model)."""
+    runtime = open_runtime()
+    loaded = demo_job.load_sample(runtime)
+    summary = demo_job.store_summary(runtime)
+    if as_json:
+        typer.echo(json.dumps({"loaded": loaded, "store": summary}, default=str))
+        return
+    settings = runtime.settings
+    typer.echo(f"nurture demo · database {settings.resolved_database_url} · model {settings.model_provider}")
+    typer.echo(f"sample data: {loaded['sample_dir']}")
+    for kind in ("leads", "events", "outcomes"):
+        r = loaded[kind]
+        typer.echo(
+            f"  import {kind:<8} {r['rows']:>6} rows: {r['inserted']} new"
+            + (f", {r['updated']} updated" if r.get("updated") else "")
+            + (f", {r['duplicates'] + r['unchanged']} already stored" if r["duplicates"] + r["unchanged"] else "")
+        )
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict) -> None:
+    typer.echo("\nIn the store:")
+    for name, count in summary["tables"].items():
+        typer.echo(f"  {name:<20} {count:>8,}")
+    typer.echo("\nEvents by type:")
+    for kind, count in summary["event_types"].items():
+        typer.echo(f"  {kind:<20} {count:>8,}")
+    if summary["outcomes"]:
+        typer.echo("\nOutcomes: " + ", ".join(f"{k} {v:,}" for k, v in summary["outcomes"].items()))
+
+
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show what is in the store."""
+    summary = demo_job.store_summary(open_runtime())
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        _print_summary(summary)
+
+
+def migrate() -> None:
+    """Create or upgrade the database schema (runs automatically on every command)."""
+    runtime = open_runtime()
+    typer.echo(f"schema up to date on {runtime.engine.url.render_as_string(hide_password=True)}")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default NURTURE_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default NURTURE_PORT)")] = None,
+) -> None:
+    """Serve the HTTP app: POST /events, GET /health (chat and Slack mount here too)."""
+    import uvicorn
+
+    from ui.http import create_app
+
+    settings = get_settings()
+    runtime = open_runtime(settings)
+    uvicorn.run(
+        create_app(runtime), host=host or settings.host, port=port or settings.port, log_level="info"
+    )
