@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ class ImportReport:
 # --- reading files -----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def normalise_column(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
@@ -200,11 +202,14 @@ def lead_column_map(columns: Sequence[str], overrides: dict[str, str]) -> dict[s
     unknown_fields = sorted(set(overrides) - set(LEAD_FIELDS))
     if unknown_fields:
         raise IngestError(
-            f"--map names unknown field(s) {unknown_fields}; lead fields are: {', '.join(LEAD_FIELDS)}"
+            f"--map names unknown field(s) {unknown_fields}; "
+            f"lead fields are: {', '.join(LEAD_FIELDS)}"
         )
     missing = sorted(c for c in overrides.values() if c not in columns)
     if missing:
-        raise IngestError(f"--map names column(s) {missing} not in the file; columns: {list(columns)}")
+        raise IngestError(
+            f"--map names column(s) {missing} not in the file; columns: {list(columns)}"
+        )
     mapping = dict(overrides)
     taken = set(mapping.values())
     for column in columns:
@@ -258,7 +263,9 @@ def import_leads(
             continue
         assert isinstance(item, LeadCreate)
         if item.email in seen:
-            err = RowError(line, field_map["email"], f"{item.email} already on line {seen[item.email]}")
+            err = RowError(
+                line, field_map["email"], f"{item.email} already on line {seen[item.email]}"
+            )
             errors.append(err)
             bad_rows.append((row, err))
             continue
@@ -325,7 +332,9 @@ def validate_events(
     rows: list[tuple[int, dict[str, Any]]] = []
     for line, event in parsed:
         lead_id = (
-            by_email.get(event.lead_email) if event.lead_email else by_external.get(event.lead_external_id or "")
+            by_email.get(event.lead_email)
+            if event.lead_email
+            else by_external.get(event.lead_external_id or "")
         )
         if lead_id is None:
             who = event.lead_email or event.lead_external_id
@@ -378,7 +387,7 @@ def import_events(
     rows, errors = validate_events(engine, records)
     raw_by_line = dict(records)
     bad_lines = sorted({line for line, _ in errors})
-    first_error = {}
+    first_error: dict[int, RowError] = {}
     for line, err in errors:
         first_error.setdefault(line, err)
     report = ImportReport(kind="events", rows=len(records))
@@ -412,7 +421,9 @@ def import_outcomes(
     errors: list[RowError] = []
     bad_rows: list[tuple[dict, RowError]] = []
     for line, raw in records:
-        record = {EVENT_ALIASES.get(normalise_column(k), normalise_column(k)): v for k, v in raw.items()}
+        record = {
+            EVENT_ALIASES.get(normalise_column(k), normalise_column(k)): v for k, v in raw.items()
+        }
         item = _validate(OutcomeCreate, record, line, {})
         if isinstance(item, list):
             errors.extend(item)
@@ -426,7 +437,9 @@ def import_outcomes(
     for line, outcome in parsed:
         lead_id = by_email.get(outcome.lead_email)
         if lead_id is None:
-            err = RowError(line, "lead_email", f"unknown lead {outcome.lead_email!r}; import it first")
+            err = RowError(
+                line, "lead_email", f"unknown lead {outcome.lead_email!r}; import it first"
+            )
             errors.append(err)
             bad_rows.append((dict(records)[line], err))
             continue
@@ -475,7 +488,9 @@ def _reject_or_continue(
     if not errors:
         return
     if not skip_invalid:
-        raise ImportRejected(errors, hint="fix these rows, or pass --skip-invalid to import the rest")
+        raise ImportRejected(
+            errors, hint="fix these rows, or pass --skip-invalid to import the rest"
+        )
     report.errors = errors
     report.rejected = len(bad_rows)
     target = reject_path or source.with_name(source.stem + ".rejected" + source.suffix)

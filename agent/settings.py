@@ -55,7 +55,9 @@ class Settings(BaseSettings):
         if self.session_secret == DEV_SESSION_SECRET or len(self.session_secret) < 16:
             problems.append("NURTURE_SESSION_SECRET must be set to a random value of 16+ chars")
         if self.host == "0.0.0.0" and not self.database_url:
-            problems.append("DATABASE_URL should point at PostgreSQL when serving on all interfaces")
+            problems.append(
+                "DATABASE_URL should point at PostgreSQL when serving on all interfaces"
+            )
         if problems:
             raise ValueError("insecure production settings: " + "; ".join(problems))
         return self

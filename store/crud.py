@@ -22,11 +22,13 @@ from store.models import (
     Outcome,
     Score,
     SegmentMembership,
-    Sequence as SequenceRow,
     Suppression,
     Touch,
     TouchStatus,
     utcnow,
+)
+from store.models import (
+    Sequence as SequenceRow,
 )
 from store.schemas import LeadCreate
 
@@ -43,22 +45,28 @@ def _insert_ignoring_conflicts(
     """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    pk = table.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
+    table_ = table.__table__  # type: ignore[attr-defined]
+    pk = table_.primary_key.columns.values()[0]
+    # Core executemany (SQLAlchemy batches it into multi-row INSERTs) skips per-call compiling.
+    stmt = insert(table_).on_conflict_do_nothing(index_elements=list(on) or None).returning(pk)
+    connection = session.connection()
     inserted = 0
-    for batch in _chunks([_complete(table, row) for row in rows]):
-        stmt = insert(table).values(batch).on_conflict_do_nothing(index_elements=list(on) or None)
-        inserted += len(session.execute(stmt.returning(pk)).all())
+    for batch in _chunks(_complete(table, rows)):
+        inserted += len(connection.execute(stmt, batch).all())
     return inserted
 
 
-def _complete(table: type[SQLModel], row: dict[str, Any]) -> dict[str, Any]:
-    """Give every row every column (multi-row VALUES needs one shape), using model defaults."""
-    full = dict(row)
-    for name, info in table.model_fields.items():
-        if name in full or info.is_required() or name == "id":
-            continue
-        full[name] = info.get_default(call_default_factory=True)
-    return full
+def _complete(table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give every row every column (multi-row VALUES needs one shape), using model defaults.
+
+    Defaults are computed once per call: a batch shares one `received_at`/`created_at`.
+    """
+    defaults = {
+        name: info.get_default(call_default_factory=True)
+        for name, info in table.model_fields.items()
+        if name != "id" and not info.is_required()
+    }
+    return [{**defaults, **row} for row in rows]
 
 
 # --- leads -------------------------------------------------------------------------------
@@ -112,10 +120,10 @@ def resolve_lead_ids(
     by_external: dict[str, int] = {}
     for batch in _chunks(sorted(set(emails))):
         stmt = select(Lead.id, Lead.email).where(col(Lead.email).in_(batch))
-        by_email.update({email: lead_id for lead_id, email in session.exec(stmt)})
+        by_email.update({email: lead_id for lead_id, email in session.exec(stmt) if lead_id})
     for batch in _chunks(sorted(set(external_ids))):
         stmt2 = select(Lead.id, Lead.external_id).where(col(Lead.external_id).in_(batch))
-        by_external.update({ext: lead_id for lead_id, ext in session.exec(stmt2) if ext})
+        by_external.update({ext: i for i, ext in session.exec(stmt2) if ext and i})
     return by_email, by_external
 
 
@@ -125,7 +133,9 @@ def list_leads(session: Session, *, limit: int = 100, offset: int = 0) -> list[L
 
 def set_lifecycle_stage(session: Session, *, lead_id: int, stage: str) -> None:
     session.execute(
-        update(Lead).where(col(Lead.id) == lead_id).values(lifecycle_stage=stage, updated_at=utcnow())
+        update(Lead)
+        .where(col(Lead.id) == lead_id)
+        .values(lifecycle_stage=stage, updated_at=utcnow())
     )
 
 
@@ -177,7 +187,9 @@ def current_segments(session: Session, *, lead_id: int) -> list[str]:
     return sorted(session.exec(stmt))
 
 
-def set_segments(session: Session, *, lead_id: int, segments: Iterable[str]) -> dict[str, list[str]]:
+def set_segments(
+    session: Session, *, lead_id: int, segments: Iterable[str]
+) -> dict[str, list[str]]:
     """Make `segments` the lead's current membership, keeping history (entered / exited)."""
     wanted = set(segments)
     rows = session.exec(
@@ -273,7 +285,7 @@ def decide_approval(
     """Record a decision once. Returns False when it was already decided (double clicks)."""
     result = session.execute(
         update(Approval)
-        .where(col(Approval.id) == approval_id, Approval.status == "pending")
+        .where(col(Approval.id) == approval_id, col(Approval.status) == "pending")
         .values(
             status=status,
             decided_by=decided_by,
@@ -282,8 +294,9 @@ def decide_approval(
             edited_subject=edited_subject,
             edited_body=edited_body,
         )
+        .returning(col(Approval.id))
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def add_handoff(session: Session, *, handoff: Handoff) -> Handoff:

@@ -1,4 +1,4 @@
-"""Validated input records (the Create layer): what a CSV row, JSONL line or webhook item must be."""
+"""Validated input records (the Create layer): what a row, JSON line or webhook item must be."""
 
 from __future__ import annotations
 
@@ -167,8 +167,6 @@ class EventCreate(BaseModel):
         if not isinstance(data, dict):
             raise ValueError("an event must be a JSON object")
         data = {k: _blank_to_none(v) for k, v in data.items()}
-        if data.get("occurred_at") is not None:
-            data["occurred_at"] = parse_timestamp(data["occurred_at"])
         if isinstance(data.get("properties"), str):
             try:
                 data["properties"] = json.loads(data["properties"])
@@ -179,6 +177,8 @@ class EventCreate(BaseModel):
         if data.get("id") is not None:
             data["id"] = str(data["id"])
         return data
+
+    _when = field_validator("occurred_at", mode="before")(lambda v: parse_timestamp(v))
 
     @model_validator(mode="after")
     def _check(self) -> EventCreate:
@@ -205,8 +205,13 @@ class EventCreate(BaseModel):
         if self.id:
             return self.id
         blob = json.dumps(
-            [self.lead_email, self.lead_external_id, self.type, self.occurred_at.isoformat(),
-             self.properties],
+            [
+                self.lead_email,
+                self.lead_external_id,
+                self.type,
+                self.occurred_at.isoformat(),
+                self.properties,
+            ],
             sort_keys=True,
             default=str,
         )
@@ -224,13 +229,13 @@ class OutcomeCreate(BaseModel):
     amount: float | None = Field(default=None, ge=0)
     reason: str | None = None
 
+    _when = field_validator("occurred_at", mode="before")(lambda v: parse_timestamp(v))
+
     @model_validator(mode="before")
     @classmethod
     def _normalise(cls, data: Any) -> Any:
         if isinstance(data, dict):
             data = {k: _blank_to_none(v) for k, v in data.items()}
-            if data.get("occurred_at") is not None:
-                data["occurred_at"] = parse_timestamp(data["occurred_at"])
             if isinstance(data.get("kind"), str):
                 data["kind"] = data["kind"].lower().replace("-", "_")
             if isinstance(data.get("lead_email"), str):

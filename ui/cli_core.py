@@ -30,14 +30,21 @@ def demo(
         typer.echo(json.dumps({"loaded": loaded, "store": summary}, default=str))
         return
     settings = runtime.settings
-    typer.echo(f"nurture demo · database {settings.resolved_database_url} · model {settings.model_provider}")
+    typer.echo(
+        f"nurture demo · database {settings.resolved_database_url}"
+        f" · model {settings.model_provider}"
+    )
     typer.echo(f"sample data: {loaded['sample_dir']}")
     for kind in ("leads", "events", "outcomes"):
         r = loaded[kind]
         typer.echo(
             f"  import {kind:<8} {r['rows']:>6} rows: {r['inserted']} new"
             + (f", {r['updated']} updated" if r.get("updated") else "")
-            + (f", {r['duplicates'] + r['unchanged']} already stored" if r["duplicates"] + r["unchanged"] else "")
+            + (
+                f", {r['duplicates'] + r['unchanged']} already stored"
+                if r["duplicates"] + r["unchanged"]
+                else ""
+            )
         )
     _print_summary(summary)
 
@@ -80,5 +87,8 @@ def serve(
     settings = get_settings()
     runtime = open_runtime(settings)
     uvicorn.run(
-        create_app(runtime), host=host or settings.host, port=port or settings.port, log_level="info"
+        create_app(runtime),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
     )

@@ -16,14 +16,17 @@ app = typer.Typer(help="Import leads, events and outcomes from CSV or JSONL.", n
 
 FileArg = Annotated[Path, typer.Argument(help="CSV (separator sniffed) or JSONL file")]
 SkipOpt = Annotated[
-    bool, typer.Option("--skip-invalid", help="import the good rows; write bad ones to a reject file")
+    bool,
+    typer.Option("--skip-invalid", help="import the good rows; write bad ones to a reject file"),
 ]
 RejectOpt = Annotated[Path | None, typer.Option("--reject-file", help="where rejected rows go")]
 SepOpt = Annotated[str | None, typer.Option("--sep", help="CSV separator (default: sniffed)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the report as JSON")]
 
 
-def run_import(action: Callable[..., ingest.ImportReport], path: Path, as_json: bool, **kw: Any) -> None:
+def run_import(
+    action: Callable[..., ingest.ImportReport], path: Path, as_json: bool, **kw: Any
+) -> None:
     """Run one import and print its report; any refusal exits 1 with the reasons, no traceback."""
     runtime = open_runtime()
     try:
@@ -73,8 +76,13 @@ def leads(
 ) -> None:
     """Import leads; re-importing the same file changes nothing (matched by email)."""
     run_import(
-        ingest.import_leads, path, as_json, mapping=parse_map(map_ or []), sep=sep,
-        skip_invalid=skip_invalid, reject_path=reject_file,
+        ingest.import_leads,
+        path,
+        as_json,
+        mapping=parse_map(map_ or []),
+        sep=sep,
+        skip_invalid=skip_invalid,
+        reject_path=reject_file,
     )
 
 
@@ -88,7 +96,11 @@ def events(
 ) -> None:
     """Import behavioural events; duplicates (same event id) are stored once."""
     run_import(
-        ingest.import_events, path, as_json, sep=sep, skip_invalid=skip_invalid,
+        ingest.import_events,
+        path,
+        as_json,
+        sep=sep,
+        skip_invalid=skip_invalid,
         reject_path=reject_file,
     )
 
@@ -103,6 +115,10 @@ def outcomes(
 ) -> None:
     """Import won / lost / rejected-MQL outcomes (columns lead_email, kind, occurred_at, ...)."""
     run_import(
-        ingest.import_outcomes, path, as_json, sep=sep, skip_invalid=skip_invalid,
+        ingest.import_outcomes,
+        path,
+        as_json,
+        sep=sep,
+        skip_invalid=skip_invalid,
         reject_path=reject_file,
     )

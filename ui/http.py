@@ -67,18 +67,24 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             body = await read_limited(request, settings.max_body_bytes)
         except BodyTooLarge:
             return error(
-                413, "body_too_large", f"the body exceeds {settings.max_body_bytes} bytes; send smaller batches"
+                413,
+                "body_too_large",
+                f"the body exceeds {settings.max_body_bytes} bytes; send smaller batches",
             )
         given = request.headers.get(SIGNATURE_HEADER, "")
         if not given:
-            return error(401, "missing_signature", f"sign the body with HMAC-SHA256 in {SIGNATURE_HEADER}")
+            return error(
+                401, "missing_signature", f"sign the body with HMAC-SHA256 in {SIGNATURE_HEADER}"
+            )
         if not hmac.compare_digest(given, sign(body, settings.webhook_secret)):
             return error(401, "bad_signature", f"{SIGNATURE_HEADER} does not match the body")
         try:
             payload = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return error(400, "malformed_json", f"the body is not valid JSON: {exc}")
-        items = payload.get("events") if isinstance(payload, dict) and "events" in payload else payload
+        items = (
+            payload.get("events") if isinstance(payload, dict) and "events" in payload else payload
+        )
         if isinstance(items, dict):
             items = [items]
         if not isinstance(items, list) or not items:
@@ -87,13 +93,21 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             )
         if len(items) > settings.max_batch_events:
             return error(
-                413, "batch_too_large", f"{len(items)} events; at most {settings.max_batch_events} per request"
+                413,
+                "batch_too_large",
+                f"{len(items)} events; at most {settings.max_batch_events} per request",
             )
         numbered = [(index, item) for index, item in enumerate(items)]
-        bad = [(i, "each event must be a JSON object") for i, item in numbered if not isinstance(item, dict)]
+        bad = [
+            (i, "each event must be a JSON object")
+            for i, item in numbered
+            if not isinstance(item, dict)
+        ]
         if bad:
             return error(
-                422, "invalid_events", "nothing was stored",
+                422,
+                "invalid_events",
+                "nothing was stored",
                 errors=[{"index": i, "field": None, "message": m} for i, m in bad],
             )
         rows, errors = await run_in_threadpool(ingest.validate_events, rt().engine, numbered)

@@ -47,8 +47,13 @@ def test_upsert_inserts_updates_and_leaves_identical_rows_alone(engine: Engine) 
 def test_events_are_idempotent_by_source_id_and_keep_their_time(engine: Engine) -> None:
     lead_id = _add_lead(engine)
     rows = [
-        {"source_event_id": f"e{i}", "lead_id": lead_id, "type": "page_view",
-         "properties": {"path": f"/p{i}"}, "occurred_at": T0 + timedelta(hours=i)}
+        {
+            "source_event_id": f"e{i}",
+            "lead_id": lead_id,
+            "type": "page_view",
+            "properties": {"path": f"/p{i}"},
+            "occurred_at": T0 + timedelta(hours=i),
+        }
         for i in range(3)
     ]
     with session_scope(engine) as s:
@@ -65,12 +70,28 @@ def test_a_failed_transaction_writes_nothing(engine: Engine) -> None:
     lead_id = _add_lead(engine)
     with pytest.raises(IntegrityError), session_scope(engine) as s:
         crud.insert_events(
-            s, rows=[{"source_event_id": "ok", "lead_id": lead_id, "type": "x", "properties": {},
-                      "occurred_at": T0}],
+            s,
+            rows=[
+                {
+                    "source_event_id": "ok",
+                    "lead_id": lead_id,
+                    "type": "x",
+                    "properties": {},
+                    "occurred_at": T0,
+                }
+            ],
         )
         crud.insert_events(
-            s, rows=[{"source_event_id": "bad", "lead_id": 999_999, "type": "x", "properties": {},
-                      "occurred_at": T0}],
+            s,
+            rows=[
+                {
+                    "source_event_id": "bad",
+                    "lead_id": 999_999,
+                    "type": "x",
+                    "properties": {},
+                    "occurred_at": T0,
+                }
+            ],
         )
     with session_scope(engine) as s:
         assert crud.table_counts(s)["events"] == 0
@@ -80,7 +101,9 @@ def test_segment_membership_keeps_history(engine: Engine) -> None:
     lead_id = _add_lead(engine)
     with session_scope(engine) as s:
         assert crud.set_segments(s, lead_id=lead_id, segments=["tofu_tech", "dormant"]) == {
-            "entered": ["dormant", "tofu_tech"], "exited": []}
+            "entered": ["dormant", "tofu_tech"],
+            "exited": [],
+        }
     with session_scope(engine) as s:
         change = crud.set_segments(s, lead_id=lead_id, segments=["tofu_tech", "late_intent"])
         assert change == {"entered": ["late_intent"], "exited": ["dormant"]}
@@ -91,10 +114,19 @@ def test_segment_membership_keeps_history(engine: Engine) -> None:
 def test_scores_keep_their_model_version_and_latest_wins(engine: Engine) -> None:
     lead_id = _add_lead(engine)
     with session_scope(engine) as s:
-        crud.add_score(s, score=Score(lead_id=lead_id, score=40, model_version="rules-1",
-                                      scored_at=T0))
-        crud.add_score(s, score=Score(lead_id=lead_id, score=81, decile=10,
-                                      model_version="gb-2", scored_at=T0 + timedelta(days=1)))
+        crud.add_score(
+            s, score=Score(lead_id=lead_id, score=40, model_version="rules-1", scored_at=T0)
+        )
+        crud.add_score(
+            s,
+            score=Score(
+                lead_id=lead_id,
+                score=81,
+                decile=10,
+                model_version="gb-2",
+                scored_at=T0 + timedelta(days=1),
+            ),
+        )
     with session_scope(engine) as s:
         latest = crud.latest_score(s, lead_id=lead_id)
         assert latest is not None
@@ -131,16 +163,18 @@ def test_touch_idempotency_key_is_unique(engine: Engine) -> None:
 def test_an_approval_is_decided_once(engine: Engine) -> None:
     lead_id = _add_lead(engine)
     with session_scope(engine) as s:
-        draft = crud.add_draft(s, draft=Draft(lead_id=lead_id, subject="Hi", body="Body",
-                                              sources=[{"title": "Guide"}]))
+        draft = crud.add_draft(
+            s, draft=Draft(lead_id=lead_id, subject="Hi", body="Body", sources=[{"title": "Guide"}])
+        )
         assert draft.id is not None
         approval = crud.request_approval(s, draft_id=draft.id, thread_id="lead-1")
     assert approval.id is not None
     with session_scope(engine) as s:
         assert crud.decide_approval(s, approval_id=approval.id, status="approved", decided_by="U1")
     with session_scope(engine) as s:
-        assert not crud.decide_approval(s, approval_id=approval.id, status="rejected",
-                                        decided_by="U2", reason="late click")
+        assert not crud.decide_approval(
+            s, approval_id=approval.id, status="rejected", decided_by="U2", reason="late click"
+        )
         rows = s.execute(text("SELECT status, decided_by FROM approval")).all()
     assert [tuple(r) for r in rows] == [("approved", "U1")]
 
@@ -153,20 +187,26 @@ def test_suppression_and_consent_gate_every_send(engine: Engine) -> None:
     with session_scope(engine) as s:
         assert crud.suppress(s, email="UN@x.example", reason="unsubscribe")
         assert not crud.suppress(s, email="un@x.example", reason="unsubscribe")
-        allowed = {i: crud.may_email(s, lead=s.get(Lead, i)) for i in (ok, no_consent, dne, unsub)}
+        leads = {i: s.get(Lead, i) for i in (ok, no_consent, dne, unsub)}
+        allowed = {i: lead is not None and crud.may_email(s, lead=lead) for i, lead in leads.items()}
     assert allowed == {ok: True, no_consent: False, dne: False, unsub: False}
 
 
 def test_outcomes_and_handoffs(engine: Engine) -> None:
     lead_id = _add_lead(engine)
     with session_scope(engine) as s:
-        rows = [{"lead_id": lead_id, "kind": "won", "amount": 4200.0, "occurred_at": T0},
-                {"lead_id": lead_id, "kind": "rejected_mql", "reason": "no budget",
-                 "occurred_at": T0}]
+        rows = [
+            {"lead_id": lead_id, "kind": "won", "amount": 4200.0, "occurred_at": T0},
+            {"lead_id": lead_id, "kind": "rejected_mql", "reason": "no budget", "occurred_at": T0},
+        ]
         assert crud.add_outcomes(s, rows=rows) == 2
         assert crud.add_outcomes(s, rows=rows) == 0
-        crud.add_handoff(s, handoff=Handoff(lead_id=lead_id, reason="demo request",
-                                            sla_due_at=T0 + timedelta(hours=4)))
+        crud.add_handoff(
+            s,
+            handoff=Handoff(
+                lead_id=lead_id, reason="demo request", sla_due_at=T0 + timedelta(hours=4)
+            ),
+        )
         assert crud.outcome_counts(s) == {"won": 1, "rejected_mql": 1}
         assert crud.table_counts(s)["handoffs"] == 1
 
