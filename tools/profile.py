@@ -48,11 +48,14 @@ BEHAVIOUR_COLUMNS = [
 AGES = (("last_event_at", "days_since_last_event"), ("first_event_at", "days_since_first_event"))
 
 
-def _count(types: Sequence[str], since: Any = None) -> Any:
-    condition = col(Event.type).in_(types)
+def _count(types: Sequence[str] | None, since: Any = None) -> Any:
+    """SUM(CASE ...) counting events of `types` (None: any type) since a moment."""
+    conditions = []
+    if types is not None:
+        conditions.append(col(Event.type).in_(types))
     if since is not None:
-        condition = and_(condition, col(Event.occurred_at) >= since)
-    return func.sum(case((condition, 1), else_=0)).cast(Integer)
+        conditions.append(col(Event.occurred_at) >= since)
+    return func.sum(case((and_(*conditions), 1), else_=0)).cast(Integer)
 
 
 def _behaviour_select(now: datetime, lead_ids: Sequence[int] | None) -> Any:
@@ -61,8 +64,8 @@ def _behaviour_select(now: datetime, lead_ids: Sequence[int] | None) -> Any:
         col(Event.lead_id).label("id"),
         *(_count(types).label(name) for name, types in COUNTERS.items()),
         func.count().label("events_total"),
-        func.sum(case((col(Event.occurred_at) >= d7, 1), else_=0)).cast(Integer).label("events_7d"),
-        func.sum(case((col(Event.occurred_at) >= d30, 1), else_=0)).cast(Integer).label("events_30d"),
+        _count(None, d7).label("events_7d"),
+        _count(None, d30).label("events_30d"),
         _count(("pricing_page_view",), d7).label("pricing_page_views_7d"),
         _count(HIGH_INTENT, h48).label("high_intent_48h"),
         func.max(Event.occurred_at).label("last_event_at"),
@@ -118,7 +121,7 @@ def iter_profile_chunks(
     last_id = 0
     while True:
         stmt = select(col(Lead.id)).where(col(Lead.id) > last_id).order_by(col(Lead.id))
-        ids = list(session.exec(stmt.limit(chunk_size)))
+        ids = list(session.execute(stmt.limit(chunk_size)).scalars())
         if not ids:
             return
         yield profile_frame(session, now=now, lead_ids=ids)
