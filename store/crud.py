@@ -75,7 +75,7 @@ def _insert_new_by_key(
         stored = set(
             connection.execute(select(table_.c[key]).where(table_.c[key].in_(keys))).scalars()
         )
-        fresh = {}
+        fresh: dict[Any, dict[str, Any]] = {}
         for row in batch:
             if row[key] not in stored:
                 fresh.setdefault(row[key], row)

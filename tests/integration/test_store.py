@@ -188,7 +188,9 @@ def test_suppression_and_consent_gate_every_send(engine: Engine) -> None:
         assert crud.suppress(s, email="UN@x.example", reason="unsubscribe")
         assert not crud.suppress(s, email="un@x.example", reason="unsubscribe")
         leads = {i: s.get(Lead, i) for i in (ok, no_consent, dne, unsub)}
-        allowed = {i: lead is not None and crud.may_email(s, lead=lead) for i, lead in leads.items()}
+        allowed = {
+            i: lead is not None and crud.may_email(s, lead=lead) for i, lead in leads.items()
+        }
     assert allowed == {ok: True, no_consent: False, dne: False, unsub: False}
 
 
