@@ -85,6 +85,15 @@ def _insert_new_by_key(
     return inserted
 
 
+def bulk_insert(session: Session, *, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> int:
+    """Plain multi-row insert for append-only history (e.g. a full rescore's score rows)."""
+    table_ = table.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    for batch in _chunks(_complete(table, rows), size=5_000):
+        connection.execute(table_.insert(), batch)
+    return len(rows)
+
+
 def _complete(table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Give every row every column (multi-row VALUES needs one shape), using model defaults.
 

@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,3 +32,29 @@ def ingest(
 
     backends = ("sqlite",) if sqlite_only else ("sqlite", "postgres")
     write_result(bench.run(n_events=events, n_http_events=http_events, backends=backends), out)
+
+
+def scoring_speed(data_dir: Path) -> dict[str, Any]:
+    """Hook for the store-backed speed figures of `bench scoring` (rescore_1m_s, peak MB).
+
+    Returns the keys to merge into the scoring result; empty until the rescoring benchmark
+    exists.
+    """
+    return {}
+
+
+@app.command("scoring")
+def scoring(
+    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="folder holding the public lead datasets")
+    ] = Path("../shared/data"),
+) -> None:
+    """Scoring quality on the real datasets (X Education, bank marketing) plus speed."""
+    from benchmarks import scoring_quality
+
+    if not data_dir.is_dir():
+        typer.secho(f"error: data folder {data_dir} not found (pass --data-dir)", err=True,
+                    fg=typer.colors.RED)
+        raise typer.Exit(code=2)
+    write_result({**scoring_quality.run(data_dir), **scoring_speed(data_dir)}, out)
