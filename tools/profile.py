@@ -6,7 +6,7 @@ aggregates are computed in SQL (one GROUP BY over events) so a whole store profi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -114,18 +114,27 @@ def profile_frame(
     return frame
 
 
-def iter_profile_chunks(
-    session: Session, *, now: datetime, chunk_size: int = 50_000
-) -> Iterator[pd.DataFrame]:
-    """The whole store, `chunk_size` leads at a time (bounded memory for large stores)."""
+def lead_id_chunks(session: Session, *, chunk_size: int) -> Iterator[list[int]]:
+    """Every lead id in ascending order, `chunk_size` at a time (keyset pagination).
+
+    Keep chunk_size under SQLite's 32,766 bound parameters: chunks become IN (...) lists.
+    """
     last_id = 0
     while True:
         stmt = select(col(Lead.id)).where(col(Lead.id) > last_id).order_by(col(Lead.id))
-        ids = list(session.execute(stmt.limit(chunk_size)).scalars())
+        ids = [i for i in session.scalars(stmt.limit(chunk_size)) if i is not None]
         if not ids:
             return
-        yield profile_frame(session, now=now, lead_ids=ids)
+        yield ids
         last_id = ids[-1]
+
+
+def profile_chunks(
+    session: Session, *, now: datetime, chunk_size: int = 20_000
+) -> Iterator[pd.DataFrame]:
+    """The whole store's profiles, `chunk_size` leads at a time (bounded memory)."""
+    for ids in lead_id_chunks(session, chunk_size=chunk_size):
+        yield profile_frame(session, now=now, lead_ids=ids)
 
 
 def profile_of(session: Session, *, lead_id: int, now: datetime | None = None) -> dict[str, Any]:
@@ -150,23 +159,3 @@ def profile_of(session: Session, *, lead_id: int, now: datetime | None = None) -
         stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
         profile[name] = round((now - stamp).total_seconds() / 86400, 2)
     return profile
-
-
-def content_themes(session: Session, *, lead_ids: Iterable[int]) -> dict[int, str]:
-    """Each lead's most-visited course theme (the /courses/<theme> path or the course key)."""
-    path = func.coalesce(
-        Event.properties["course"].as_string(), Event.properties["path"].as_string()
-    )
-    stmt = (
-        select(col(Event.lead_id), path.label("path"), func.count().label("n"))
-        .where(col(Event.lead_id).in_(list(lead_ids)), path.is_not(None))
-        .group_by(col(Event.lead_id), path)
-    )
-    best: dict[int, tuple[int, str]] = {}
-    for lead_id, raw, n in session.execute(stmt):
-        theme = raw.removeprefix("/courses/").strip("/") if raw else ""
-        if not theme or "/" in theme or raw in ("/pricing", "/contact", "/book-a-demo"):
-            continue
-        if lead_id not in best or n > best[lead_id][0]:
-            best[lead_id] = (n, theme)
-    return {lead_id: theme for lead_id, (_, theme) in best.items()}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from ui import cli_bench, cli_core, cli_import, cli_score
+from ui import cli_bench, cli_core, cli_import, cli_score, cli_segment
 
 app = typer.Typer(help="nurture: an AI lead-nurturing agent.", no_args_is_help=True)
 cli_core.register(app)
 app.add_typer(cli_import.app, name="import")
 app.add_typer(cli_score.app, name="score")
+app.add_typer(cli_segment.app, name="segment")
 app.add_typer(cli_bench.app, name="bench")
 
 

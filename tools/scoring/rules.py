@@ -61,8 +61,11 @@ class Rule:
             lookup = {k.lower(): v for k, v in self.values.items()}
             mapped = text.map(lookup).astype("float64").fillna(self.default)
             return np.where(text.isna(), self.missing, mapped.to_numpy())
-        numeric = pd.to_numeric(clean_strings(raw, PLACEHOLDERS), errors="coerce") \
-            if not pd.api.types.is_numeric_dtype(raw) else raw.astype("float64")
+        numeric = (
+            pd.to_numeric(clean_strings(raw, PLACEHOLDERS), errors="coerce")
+            if not pd.api.types.is_numeric_dtype(raw)
+            else raw.astype("float64")
+        )
         values = numeric.to_numpy(dtype="float64")
         if self.each is not None:
             earned = np.clip(values, 0, None) * self.each
@@ -72,6 +75,30 @@ class Rule:
             conditions = [(values >= lo) & (values < hi) for lo, hi, _ in self.ranges]
             earned = np.select(conditions, [pts for _, _, pts in self.ranges], self.default)
         return np.where(np.isnan(values), self.missing, earned)
+
+    def points_one(self, value: Any) -> float:
+        """The same points for one value, without pandas (the live single-lead path)."""
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return self.missing
+        if self.values:
+            text = str(value).strip().lower()
+            if text in PLACEHOLDERS:
+                return self.missing
+            lookup = {k.lower(): v for k, v in self.values.items()}
+            return float(lookup.get(text, self.default))
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return self.missing
+        if np.isnan(number):
+            return self.missing
+        if self.each is not None:
+            earned = max(number, 0.0) * self.each
+            return min(earned, self.cap) if self.cap is not None else earned
+        for lo, hi, pts in self.ranges:
+            if lo <= number < hi:
+                return pts
+        return self.default
 
 
 @dataclass(frozen=True)
@@ -96,10 +123,30 @@ class RuleSet:
         behaviour = _axis(self.behaviour, frame)
         total = self.fit_weight + self.behaviour_weight
         composite = (self.fit_weight * fit + self.behaviour_weight * behaviour) / total
-        return pd.DataFrame({
-            "fit": fit, "behaviour": behaviour, "composite": composite,
-            "mql": (fit >= self.mql_fit) & (behaviour >= self.mql_behaviour),
-        }, index=frame.index)
+        return pd.DataFrame(
+            {
+                "fit": fit,
+                "behaviour": behaviour,
+                "composite": composite,
+                "mql": (fit >= self.mql_fit) & (behaviour >= self.mql_behaviour),
+            },
+            index=frame.index,
+        )
+
+    def score_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """`score` for one lead given as a dict: the same numbers, in microseconds."""
+        fit = min(max(sum(r.points_one(record.get(r.column)) for r in self.fit), 0.0), 100.0)
+        behaviour = min(
+            max(sum(r.points_one(record.get(r.column)) for r in self.behaviour), 0.0), 100.0
+        )
+        total = self.fit_weight + self.behaviour_weight
+        composite = (self.fit_weight * fit + self.behaviour_weight * behaviour) / total
+        return {
+            "fit": fit,
+            "behaviour": behaviour,
+            "composite": composite,
+            "mql": fit >= self.mql_fit and behaviour >= self.mql_behaviour,
+        }
 
 
 def _axis(rules: tuple[Rule, ...], frame: pd.DataFrame) -> np.ndarray:
@@ -124,16 +171,22 @@ def load_rules(path: Path | str | None = None) -> RuleSet:
 
 
 def parse_rules(spec: dict[str, Any], source: str = "rules") -> RuleSet:
-    axes = {axis: tuple(_parse_rule(r, f"{source}: {axis}[{i}]")
-                        for i, r in enumerate(spec.get(axis) or [])) for axis in AXES}
+    axes = {
+        axis: tuple(
+            _parse_rule(r, f"{source}: {axis}[{i}]") for i, r in enumerate(spec.get(axis) or [])
+        )
+        for axis in AXES
+    }
     if not axes["fit"] and not axes["behaviour"]:
         raise RulesError(f"{source}: no rules under 'fit' or 'behaviour'")
     mql = spec.get("mql") or {}
     weights = spec.get("composite") or {}
     return RuleSet(
         name=str(spec.get("name", Path(source).stem)),
-        fit=axes["fit"], behaviour=axes["behaviour"],
-        mql_fit=float(mql.get("fit", 60)), mql_behaviour=float(mql.get("behaviour", 40)),
+        fit=axes["fit"],
+        behaviour=axes["behaviour"],
+        mql_fit=float(mql.get("fit", 60)),
+        mql_behaviour=float(mql.get("behaviour", 40)),
         fit_weight=float(weights.get("fit", 0.5)),
         behaviour_weight=float(weights.get("behaviour", 0.5)),
     )
@@ -148,7 +201,8 @@ def _parse_rule(raw: Any, where: str) -> Rule:
     try:
         ranges = tuple(
             (float(r.get("min", -np.inf)), float(r.get("max", np.inf)), float(r["points"]))
-            for r in raw.get("ranges") or [])
+            for r in raw.get("ranges") or []
+        )
         return Rule(
             column=str(raw["column"]),
             values={str(k): float(v) for k, v in (raw.get("values") or {}).items()},

@@ -1,0 +1,1 @@
+"""Segmentation: rule segments from YAML, live and batch assignment, behavioural clusters."""
