@@ -5,11 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
 from agent import ingest
 from agent.runtime import Runtime
 from sample.generate import ensure_sample
 from store import crud
 from store.db import session_scope
+from store.models import Lead, LifecycleStage, ModelVersion, Outcome, Score
+from tools import lead_scoring
+from tools.profile import profile_of
+from tools.segments.assign import resegment_all
+from tools.segments.clusters import refresh_clusters
 
 
 def load_sample(runtime: Runtime, sample_dir: Path | None = None) -> dict[str, Any]:
@@ -22,6 +30,73 @@ def load_sample(runtime: Runtime, sample_dir: Path | None = None) -> dict[str, A
         "events": ingest.import_events(engine, folder / "events.jsonl").as_dict(),
         "outcomes": ingest.import_outcomes(engine, folder / "outcomes.csv").as_dict(),
     }
+
+
+def score_and_segment(runtime: Runtime) -> dict[str, Any]:
+    """Train on the sample's outcomes (once), rescore everyone, segment, refresh clusters."""
+    models_dir = runtime.settings.var_dir / "models"
+    with session_scope(runtime.engine) as session:
+        scorer = lead_scoring.current_scorer(session)
+        trained = None
+        if scorer.model is None:
+            trained = lead_scoring.train_from_store(session, models_dir=models_dir)
+    with session_scope(runtime.engine) as session:
+        rescored = lead_scoring.rescore_all(session)
+        segments = resegment_all(session)
+        clusters = refresh_clusters(session).as_dict()
+    with session_scope(runtime.engine) as session:
+        top = top_leads(session, limit=5)
+        version = session.get(ModelVersion, rescored["version"])
+        metrics = version.metrics if version else {}
+    return {
+        "model": {
+            "version": rescored["version"],
+            "newly_trained": trained is not None,
+            **{k: metrics.get(k) for k in ("kind", "auc", "top_decile_vs_rest", "rows")},
+        },
+        "rescored": rescored,
+        "segments": segments["segments"],
+        "clusters": [{"segment": c["segment"], "size": c["size"]} for c in clusters["clusters"]],
+        "top_leads": top,
+    }
+
+
+def top_leads(session: Session, *, limit: int) -> list[dict[str, Any]]:
+    """The highest-scored open leads, with the reasons a rep would read."""
+    latest = select(col(Score.lead_id), func.max(Score.id).label("id")).group_by(
+        col(Score.lead_id)
+    )
+    closed = select(col(Outcome.lead_id))
+    latest_ids = [row.id for row in session.execute(latest.subquery().select())]
+    stmt = (
+        select(Score, Lead)
+        .join(Lead, col(Lead.id) == Score.lead_id)
+        .where(
+            col(Score.id).in_(latest_ids),
+            col(Lead.lifecycle_stage).in_([LifecycleStage.lead, LifecycleStage.mql]),
+            col(Lead.id).not_in(closed),
+        )
+        .order_by(col(Score.score).desc(), col(Score.id))
+        .limit(limit)
+    )
+    scorer = lead_scoring.current_scorer(session)
+    out = []
+    for score, lead in session.exec(stmt):
+        assert lead.id is not None
+        record = profile_of(session, lead_id=lead.id)
+        out.append(
+            {
+                "lead_id": lead.id,
+                "name": f"{lead.first_name or ''} {lead.last_name or ''}".strip(),
+                "company": lead.company,
+                "role": lead.role,
+                "score": score.score,
+                "decile": score.decile,
+                "segments": crud.current_segments(session, lead_id=lead.id),
+                "factors": [f["factor"] for f in lead_scoring.factors_for(scorer, record)],
+            }
+        )
+    return out
 
 
 def store_summary(runtime: Runtime) -> dict[str, Any]:

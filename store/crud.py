@@ -130,7 +130,7 @@ def upsert_leads(session: Session, *, leads: Sequence[LeadCreate]) -> dict[str, 
             existing[item.email] = row
             counts["inserted"] += 1
             continue
-        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+        changed = {k: v for k, v in _merge(row, values).items() if getattr(row, k) != v}
         if changed:
             for key, value in changed.items():
                 setattr(row, key, value)
@@ -140,6 +140,24 @@ def upsert_leads(session: Session, *, leads: Sequence[LeadCreate]) -> dict[str, 
             counts["unchanged"] += 1
     session.flush()
     return counts
+
+
+STAGE_ORDER = {"lead": 0, "mql": 1, "sql": 2, "customer": 3}
+
+
+def _merge(row: Lead, values: dict[str, Any]) -> dict[str, Any]:
+    """What an import may change on a stored lead. A file never undoes an opt-out (an
+    unsubscribe or withdrawn consent stays) and never moves a lead back down the funnel."""
+    merged = dict(values)
+    if row.do_not_email:
+        merged["do_not_email"] = True
+    if not row.consent:
+        merged["consent"] = False
+    new_stage = str(merged.get("lifecycle_stage", row.lifecycle_stage))
+    old_stage = str(row.lifecycle_stage)
+    if STAGE_ORDER.get(new_stage, 99) < STAGE_ORDER.get(old_stage, 99):
+        merged["lifecycle_stage"] = row.lifecycle_stage
+    return merged
 
 
 def get_lead(session: Session, *, lead_id: int) -> Lead | None:

@@ -25,9 +25,10 @@ def demo(
     """Run the main job on the embedded defaults (SQLite, embedded Chroma, offline model)."""
     runtime = open_runtime()
     loaded = demo_job.load_sample(runtime)
+    scored = demo_job.score_and_segment(runtime)
     summary = demo_job.store_summary(runtime)
     if as_json:
-        typer.echo(json.dumps({"loaded": loaded, "store": summary}, default=str))
+        typer.echo(json.dumps({"loaded": loaded, "scored": scored, "store": summary}, default=str))
         return
     settings = runtime.settings
     typer.echo(
@@ -47,6 +48,37 @@ def demo(
             )
         )
     _print_summary(summary)
+    _print_scoring(scored)
+
+
+def _print_scoring(scored: dict) -> None:
+    model = scored["model"]
+    trained = "trained now" if model["newly_trained"] else "already trained"
+    typer.echo(
+        f"\nScoring model {model['version']} ({trained}, {model['kind']}): "
+        f"cross-validated AUC {model['auc']}, top decile converts "
+        f"{model['top_decile_vs_rest']}x the rest, {model['rows']} closed leads"
+    )
+    rescored = scored["rescored"]
+    typer.echo(
+        f"Rescored {rescored['leads']:,} leads; top decile starts at score "
+        f"{rescored['top_decile_min_score']:.0f}; {rescored['mqls']} pass the MQL rule"
+    )
+    typer.echo("\nSegments:")
+    for name, count in scored["segments"].items():
+        typer.echo(f"  {name:<28} {count:>6,}")
+    typer.echo(
+        "Behavioural clusters: "
+        + ", ".join(f"{c['segment']} ({c['size']})" for c in scored["clusters"])
+    )
+    typer.echo("\nTop open leads:")
+    for lead in scored["top_leads"]:
+        typer.echo(
+            f"  #{lead['lead_id']} {lead['name']} ({lead['role'] or 'role unknown'}, "
+            f"{lead['company'] or 'no company'}): score {lead['score']:.0f}, "
+            f"decile {lead['decile']}; {', '.join(lead['segments'])}"
+        )
+        typer.echo(f"      why: {'; '.join(lead['factors'])}")
 
 
 def _print_summary(summary: dict) -> None:

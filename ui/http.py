@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from agent import ingest
+from agent import ingest, live
 from agent.runtime import Runtime, default_runtime
 
 SIGNATURE_HEADER = "X-Nurture-Signature"
@@ -119,8 +120,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
                 errors=[{"index": i, "field": e.column, "message": e.message} for i, e in errors],
             )
         inserted = await run_in_threadpool(ingest.write_events, rt().engine, [r for _, r in rows])
+        # Scores and segments update right after the response: the sender never waits on them.
+        touched = {row["lead_id"] for _, row in rows}
         return JSONResponse(
-            {"accepted": inserted, "duplicates": len(rows) - inserted}, status_code=202
+            {"accepted": inserted, "duplicates": len(rows) - inserted},
+            status_code=202,
+            background=BackgroundTask(live.refresh_leads, rt().engine, touched),
         )
 
     @app.exception_handler(Exception)

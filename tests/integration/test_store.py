@@ -218,3 +218,33 @@ def test_migrations_are_idempotent(engine: Engine) -> None:
     with engine.connect() as conn:
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert version == "0001"
+
+
+def test_reimport_never_undoes_an_opt_out_or_a_promotion(engine: Engine) -> None:
+    lead_id = _add_lead(engine, "ana@acme.example", company="Acme")
+    with session_scope(engine) as s:
+        lead = s.get(Lead, lead_id)
+        assert lead is not None
+        lead.do_not_email, lead.consent, lead.lifecycle_stage = True, False, "mql"
+        s.add(lead)
+    with session_scope(engine) as s:
+        again = crud.upsert_leads(
+            s,
+            leads=[
+                _lead(
+                    "ana@acme.example",
+                    company="Acme",
+                    consent="yes",
+                    do_not_email="no",
+                    lifecycle_stage="lead",
+                )
+            ],
+        )
+    assert again == {"inserted": 0, "updated": 0, "unchanged": 1}
+    with session_scope(engine) as s:
+        crud.upsert_leads(
+            s, leads=[_lead("ana@acme.example", company="Acme", lifecycle_stage="customer")]
+        )
+        lead = s.get(Lead, lead_id)
+        assert lead is not None
+        assert (lead.do_not_email, lead.consent, lead.lifecycle_stage) == (True, False, "customer")
