@@ -44,13 +44,17 @@ def explain(
     typical = scorer.features_.typical_
     columns = list(typical)
     variants = [record] + [{**record, column: typical[column]} for column in columns]
-    scores = 100.0 * scorer.predict_proba(pd.DataFrame(variants, columns=_all_keys(variants)))[:, 1]
-    deltas = scores[0] - scores[1:]
-    chosen = [i for i in np.argsort(-np.abs(deltas), kind="stable")[:top] if abs(deltas[i]) >= 0.5]
+    p = scorer.predict_proba(pd.DataFrame(variants, columns=_all_keys(variants)))[:, 1]
+    deltas = 100.0 * (p[0] - p[1:])
+    # Rank on log-odds: near a score of 0 or 100 the points barely move, the odds still do.
+    odds = np.log(np.clip(p, 1e-6, 1 - 1e-6) / np.clip(1 - p, 1e-6, 1))
+    strength = odds[0] - odds[1:]
+    order = np.argsort(-np.abs(strength), kind="stable")[:top]
+    chosen = [i for i in order if abs(strength[i]) >= 0.05]
     words = {**PHRASES, **(phrases or {})}
     return [{
         "factor": describe(columns[i], record.get(columns[i]), words),
-        "direction": "+" if deltas[i] > 0 else "-",
+        "direction": "+" if strength[i] > 0 else "-",
         "weight": round(float(deltas[i]), 1),
     } for i in chosen]
 
