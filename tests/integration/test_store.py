@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from store import crud
 from store.db import migrate, session_scope
-from store.models import Draft, Handoff, Lead, Score, Sequence, Touch, TouchStatus
+from store.models import Draft, Handoff, Lead, LifecycleStage, Score, Sequence, Touch, TouchStatus
 from store.schemas import LeadCreate
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -225,7 +225,7 @@ def test_reimport_never_undoes_an_opt_out_or_a_promotion(engine: Engine) -> None
     with session_scope(engine) as s:
         lead = s.get(Lead, lead_id)
         assert lead is not None
-        lead.do_not_email, lead.consent, lead.lifecycle_stage = True, False, "mql"
+        lead.do_not_email, lead.consent, lead.lifecycle_stage = True, False, LifecycleStage.mql
         s.add(lead)
     with session_scope(engine) as s:
         again = crud.upsert_leads(
