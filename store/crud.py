@@ -3,10 +3,12 @@ the caller owns the transaction, so a batch is written whole or not at all."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -94,16 +96,74 @@ def bulk_insert(session: Session, *, table: type[SQLModel], rows: Sequence[dict[
     return len(rows)
 
 
+def bulk_insert_columns(
+    session: Session,
+    *,
+    table: type[SQLModel],
+    per_row: Mapping[str, Sequence[Any] | np.ndarray],
+    shared: Mapping[str, Any] | None = None,
+    size: int = 20_000,
+) -> int:
+    """Columnar `bulk_insert` for very many rows: `per_row` maps columns to one value per row
+    (lists or numpy arrays), `shared` to one value every row gets; other columns get the model
+    defaults (computed once, as in `bulk_insert`). Values go through each column type's bind
+    processing (shared ones once) and then a DBAPI executemany of plain tuples: no dict, and
+    no SQLAlchemy parameter processing, per row."""
+    table_ = table.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect
+    fixed = {**_defaults(table), **(shared or {})}
+    fixed = {k: v for k, v in fixed.items() if k not in per_row}
+    lengths = {len(values) for values in per_row.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"per_row columns differ in length: {sorted(lengths)}")
+    n = lengths.pop() if lengths else 0
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if marker is None:  # a driver with named parameters: the row-dict path
+        plain = [v.tolist() if isinstance(v, np.ndarray) else list(v) for v in per_row.values()]
+        rows = [
+            {**fixed, **dict(zip(per_row, values, strict=True))}
+            for values in zip(*plain, strict=True)
+        ]
+        return bulk_insert(session, table=table, rows=rows)
+
+    def bound(name: str) -> Any:
+        return table_.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+    streams: list[Iterable[Any]] = []
+    for name, values in per_row.items():
+        plain = values.tolist() if isinstance(values, np.ndarray) else list(values)
+        process = bound(name)
+        streams.append(plain if process is None else [process(v) for v in plain])
+    for name, value in fixed.items():
+        process = bound(name)
+        streams.append(itertools.repeat(value if process is None else process(value), n))
+    names = [*per_row, *fixed]
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table_)} "
+        f"({', '.join(quote(name) for name in names)}) VALUES ({', '.join([marker] * len(names))})"
+    )
+    connection = session.connection()
+    rows_iter = zip(*streams, strict=True)
+    while batch := list(itertools.islice(rows_iter, size)):
+        connection.exec_driver_sql(sql, batch)
+    return n
+
+
+def _defaults(table: type[SQLModel]) -> dict[str, Any]:
+    return {
+        name: info.get_default(call_default_factory=True)
+        for name, info in table.model_fields.items()
+        if name != "id" and not info.is_required()
+    }
+
+
 def _complete(table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Give every row every column (multi-row VALUES needs one shape), using model defaults.
 
     Defaults are computed once per call: a batch shares one `received_at`/`created_at`.
     """
-    defaults = {
-        name: info.get_default(call_default_factory=True)
-        for name, info in table.model_fields.items()
-        if name != "id" and not info.is_required()
-    }
+    defaults = _defaults(table)
     return [{**defaults, **row} for row in rows]
 
 

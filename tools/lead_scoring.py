@@ -269,11 +269,15 @@ def _promote_mqls(session: Session, lead_ids: list[int]) -> None:
         return
     from store.models import Lead  # local: only this helper needs the table class
 
-    session.execute(
-        update(Lead)
-        .where(col(Lead.id).in_(lead_ids), col(Lead.lifecycle_stage) == LifecycleStage.lead)
-        .values(lifecycle_stage=LifecycleStage.mql)
-    )
+    for start in range(0, len(lead_ids), crud.CHUNK):  # stay under SQLite's parameter limit
+        session.execute(
+            update(Lead)
+            .where(
+                col(Lead.id).in_(lead_ids[start : start + crud.CHUNK]),
+                col(Lead.lifecycle_stage) == LifecycleStage.lead,
+            )
+            .values(lifecycle_stage=LifecycleStage.mql)
+        )
 
 
 def rescore_all(
@@ -290,44 +294,34 @@ def rescore_all(
     """
     scorer = scorer or current_scorer(session)
     now = now or datetime.now(UTC)
-    parts = []
+    # Columns, not row dicts: a million leads stay a few arrays until the bulk insert.
+    parts: dict[str, list[np.ndarray]] = {"lead_id": [], "score": [], "fit": [], "behaviour": []}
     mql_ids: list[int] = []
     for frame in profile.profile_chunks(session, now=now, chunk_size=chunk_size):
         scored = score_frame(scorer, frame)
-        parts.append(scored[["score", "fit", "behaviour"]])
-        mql_ids += [int(i) for i in scored.index[scored["mql"].to_numpy(bool)]]
-    if not parts:
+        parts["lead_id"].append(scored.index.to_numpy(dtype=np.int64))
+        for name in ("score", "fit", "behaviour"):
+            parts[name].append(scored[name].to_numpy(dtype=float))
+        mql_ids += scored.index[scored["mql"].to_numpy(bool)].astype(int).tolist()
+    if not parts["lead_id"]:
         return {"leads": 0, "version": scorer.version}
-    allscores = pd.concat(parts)
-    edges = tuple(float(x) for x in np.quantile(allscores["score"], np.linspace(0.1, 0.9, 9)))
+    columns = {name: np.concatenate(chunks) for name, chunks in parts.items()}
+    del parts
+    scores = columns["score"]
+    edges = tuple(float(x) for x in np.quantile(scores, np.linspace(0.1, 0.9, 9)))
     scorer = Scorer(version=scorer.version, rules=scorer.rules, model=scorer.model, edges=edges)
-    deciles = scorer.decile(allscores["score"].to_numpy())
+    deciles = scorer.decile(scores).astype(np.int64)
     _save_edges(session, scorer, edges)
-    rows = [
-        {
-            "lead_id": int(i),
-            "score": float(s),
-            "decile": int(d),
-            "fit": float(f),
-            "behaviour": float(b),
-            "model_version": scorer.version,
-            "factors": [],
-            "scored_at": now,
-        }
-        for i, s, f, b, d in zip(
-            allscores.index,
-            allscores["score"],
-            allscores["fit"],
-            allscores["behaviour"],
-            deciles,
-            strict=True,
-        )
-    ]
-    crud.bulk_insert(session, table=Score, rows=rows)
+    leads = crud.bulk_insert_columns(
+        session,
+        table=Score,
+        per_row={**columns, "decile": deciles},
+        shared={"model_version": scorer.version, "factors": [], "scored_at": now},
+    )
     _promote_mqls(session, mql_ids)
-    top = allscores["score"][deciles == 1]
+    top = scores[deciles == 1]
     return {
-        "leads": len(rows),
+        "leads": leads,
         "version": scorer.version,
         "decile_edges": edges,
         "top_decile_min_score": float(top.min()) if len(top) else None,

@@ -6,12 +6,13 @@ aggregates are computed in SQL (one GROUP BY over events) so a whole store profi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy import Integer, String, Text, and_, case, cast, func, select, type_coerce
 from sqlmodel import Session, col
 
 from store.models import Event, Lead
@@ -58,8 +59,21 @@ def _count(types: Sequence[str] | None, since: Any = None) -> Any:
     return func.sum(case((and_(*conditions), 1), else_=0)).cast(Integer)
 
 
-def _behaviour_select(now: datetime, lead_ids: Sequence[int] | None) -> Any:
+def _behaviour_select(
+    now: datetime,
+    lead_ids: Sequence[int] | None,
+    *,
+    id_range: tuple[int, int] | None = None,
+    raw_times: bool = False,
+) -> Any:
+    """The aggregates query. `id_range` (first, last) selects a contiguous chunk of lead ids
+    without an IN list of thousands of bound parameters; `raw_times` returns first/last event
+    times as the driver gives them (SQLite: the stored text) instead of datetime objects."""
     d7, d30, h48 = now - timedelta(days=7), now - timedelta(days=30), now - timedelta(hours=48)
+    last: Any = func.max(Event.occurred_at)
+    first: Any = func.min(Event.occurred_at)
+    if raw_times:
+        last, first = type_coerce(last, String), type_coerce(first, String)
     columns = [
         col(Event.lead_id).label("id"),
         *(_count(types).label(name) for name, types in COUNTERS.items()),
@@ -68,37 +82,84 @@ def _behaviour_select(now: datetime, lead_ids: Sequence[int] | None) -> Any:
         _count(None, d30).label("events_30d"),
         _count(("pricing_page_view",), d7).label("pricing_page_views_7d"),
         _count(HIGH_INTENT, h48).label("high_intent_48h"),
-        func.max(Event.occurred_at).label("last_event_at"),
-        func.min(Event.occurred_at).label("first_event_at"),
+        last.label("last_event_at"),
+        first.label("first_event_at"),
     ]
     stmt = select(*columns).where(col(Event.occurred_at) <= now).group_by(col(Event.lead_id))
-    if lead_ids is not None:
+    if id_range is not None:
+        stmt = stmt.where(col(Event.lead_id).between(*id_range))
+    elif lead_ids is not None:
         stmt = stmt.where(col(Event.lead_id).in_(list(lead_ids)))
     return stmt
 
 
+def _core_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
+    """Rows of a column query as plain tuples, through the session's connection without the
+    ORM result machinery (its per-row cost dominates a whole-store read). Pending changes are
+    flushed first, as `session.execute` would."""
+    if session.autoflush:
+        session.flush()
+    return [tuple(row) for row in session.connection().execute(stmt)]
+
+
+def _stamps(values: pd.Series) -> pd.Series:
+    """Event times as UTC timestamps. SQLite hands the raw stored text (fixed ISO layout,
+    parsed in C); drivers with a native type hand datetimes."""
+    first = values.first_valid_index()
+    text = first is not None and isinstance(values[first], str)
+    return pd.to_datetime(values, utc=True, format="ISO8601" if text else "mixed")
+
+
 def behaviour_frame(
-    session: Session, *, now: datetime, lead_ids: Sequence[int] | None = None
+    session: Session,
+    *,
+    now: datetime,
+    lead_ids: Sequence[int] | None = None,
+    id_range: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """Per-lead behaviour aggregates, indexed by lead id (leads without events are absent)."""
-    result = session.execute(_behaviour_select(now, lead_ids))
-    frame = pd.DataFrame(result.all(), columns=list(result.keys())).set_index("id")
+    # First/last event times come back as stored: no datetime object per row.
+    stmt = _behaviour_select(now, lead_ids, id_range=id_range, raw_times=True)
+    columns = [c.name for c in stmt.selected_columns]
+    frame = pd.DataFrame(_core_rows(session, stmt), columns=columns).set_index("id")
     for moment, name in AGES:
-        stamps = pd.to_datetime(frame.pop(moment), utc=True, format="mixed")
+        stamps = _stamps(frame.pop(moment))
         frame[name] = ((pd.Timestamp(now) - stamps).dt.total_seconds() / 86400).round(2)
     return frame
 
 
-def lead_frame(session: Session, *, lead_ids: Sequence[int] | None = None) -> pd.DataFrame:
-    """Lead fields plus the free attributes of their source file, indexed by lead id."""
-    stmt = select(*(getattr(Lead, c) for c in LEAD_COLUMNS), col(Lead.attributes))
-    if lead_ids is not None:
-        stmt = stmt.where(col(Lead.id).in_(list(lead_ids)))
-    rows = session.execute(stmt.order_by(col(Lead.id))).all()
-    frame = pd.DataFrame([r[:-1] for r in rows], columns=LEAD_COLUMNS)
-    attributes = pd.DataFrame([r[-1] or {} for r in rows], index=frame.index)
+def _lead_frame(session: Session, stmt: Any) -> pd.DataFrame:
+    # Attributes come back as JSON text and are parsed here: SQLAlchemy's per-row JSON
+    # processing and Row objects cost more than the query on a whole-store rescore.
+    frame = pd.DataFrame(_core_rows(session, stmt), columns=[*LEAD_COLUMNS, "__attributes__"])
+    loads = json.loads
+    attributes = pd.DataFrame(
+        [(loads(a) if a is not None else None) or {} for a in frame.pop("__attributes__")],
+        index=frame.index,
+    )
     attributes = attributes[[c for c in attributes.columns if c not in frame.columns]]
     return pd.concat([frame, attributes], axis=1).set_index("id")
+
+
+def _lead_select() -> Any:
+    return select(
+        *(getattr(Lead, c) for c in LEAD_COLUMNS), cast(col(Lead.attributes), Text)
+    ).order_by(col(Lead.id))
+
+
+def lead_frame(session: Session, *, lead_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """Lead fields plus the free attributes of their source file, indexed by lead id."""
+    stmt = _lead_select()
+    if lead_ids is not None:
+        stmt = stmt.where(col(Lead.id).in_(list(lead_ids)))
+    return _lead_frame(session, stmt)
+
+
+def _with_behaviour(leads: pd.DataFrame, behaviour: pd.DataFrame) -> pd.DataFrame:
+    frame = leads.join(behaviour, how="left")
+    counts = [c for c in BEHAVIOUR_COLUMNS if not c.startswith("days_")]
+    frame[counts] = frame[counts].fillna(0).astype(int)
+    return frame
 
 
 def profile_frame(
@@ -108,10 +169,7 @@ def profile_frame(
     now = now or datetime.now(UTC)
     leads = lead_frame(session, lead_ids=lead_ids)
     behaviour = behaviour_frame(session, now=now, lead_ids=lead_ids)
-    frame = leads.join(behaviour, how="left")
-    counts = [c for c in BEHAVIOUR_COLUMNS if not c.startswith("days_")]
-    frame[counts] = frame[counts].fillna(0).astype(int)
-    return frame
+    return _with_behaviour(leads, behaviour)
 
 
 def lead_id_chunks(session: Session, *, chunk_size: int) -> Iterator[list[int]]:
@@ -132,9 +190,20 @@ def lead_id_chunks(session: Session, *, chunk_size: int) -> Iterator[list[int]]:
 def profile_chunks(
     session: Session, *, now: datetime, chunk_size: int = 20_000
 ) -> Iterator[pd.DataFrame]:
-    """The whole store's profiles, `chunk_size` leads at a time (bounded memory)."""
-    for ids in lead_id_chunks(session, chunk_size=chunk_size):
-        yield profile_frame(session, now=now, lead_ids=ids)
+    """The whole store's profiles, `chunk_size` leads at a time (bounded memory).
+
+    Keyset pages of leads (the same chunks as `lead_id_chunks`); each page's events are read
+    by the id range it spans, so no chunk needs an IN list and any chunk size works.
+    """
+    last_id = 0
+    while True:
+        stmt = _lead_select().where(col(Lead.id) > last_id).limit(chunk_size)
+        leads = _lead_frame(session, stmt)
+        if leads.empty:
+            return
+        first, last_id = int(leads.index[0]), int(leads.index[-1])
+        behaviour = behaviour_frame(session, now=now, id_range=(first, last_id))
+        yield _with_behaviour(leads, behaviour)
 
 
 def profile_of(session: Session, *, lead_id: int, now: datetime | None = None) -> dict[str, Any]:
