@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, select
@@ -169,8 +169,6 @@ def _complete(table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> list[dic
 
 # --- leads -------------------------------------------------------------------------------
 
-LEAD_FIELDS = tuple(LeadCreate.model_fields)
-
 
 def upsert_leads(session: Session, *, leads: Sequence[LeadCreate]) -> dict[str, int]:
     """Insert new leads, update changed ones (matched by email); report what happened."""
@@ -241,18 +239,6 @@ def resolve_lead_ids(
         stmt2 = select(Lead.id, Lead.external_id).where(col(Lead.external_id).in_(batch))
         by_external.update({ext: i for i, ext in session.exec(stmt2) if ext and i})
     return by_email, by_external
-
-
-def list_leads(session: Session, *, limit: int = 100, offset: int = 0) -> list[Lead]:
-    return list(session.exec(select(Lead).order_by(col(Lead.id)).offset(offset).limit(limit)))
-
-
-def set_lifecycle_stage(session: Session, *, lead_id: int, stage: str) -> None:
-    session.execute(
-        update(Lead)
-        .where(col(Lead.id) == lead_id)
-        .values(lifecycle_stage=stage, updated_at=utcnow())
-    )
 
 
 # --- events ------------------------------------------------------------------------------
@@ -478,14 +464,6 @@ def event_type_counts(session: Session) -> dict[str, int]:
 def outcome_counts(session: Session) -> dict[str, int]:
     stmt = select(Outcome.kind, func.count()).group_by(Outcome.kind)
     return {str(kind): n for kind, n in session.exec(stmt)}
-
-
-def lead_ids_matching(session: Session, *, text: str) -> list[int]:
-    pattern = f"%{text.lower()}%"
-    stmt = select(Lead.id).where(
-        or_(col(Lead.email).like(pattern), func.lower(Lead.company).like(pattern))
-    )
-    return [lead_id for lead_id in session.exec(stmt) if lead_id is not None]
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:

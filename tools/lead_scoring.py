@@ -22,7 +22,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from store import crud
-from store.models import LifecycleStage, ModelVersion, Outcome, OutcomeKind, Score
+from store.models import Lead, LifecycleStage, ModelVersion, Outcome, OutcomeKind, Score
 from tools import profile
 from tools.scoring.errors import ScoringError
 from tools.scoring.explain import explain
@@ -267,8 +267,6 @@ def _promote_mqls(session: Session, lead_ids: list[int]) -> None:
     """Leads that pass the two-axis MQL rule move from lead to MQL (never backwards)."""
     if not lead_ids:
         return
-    from store.models import Lead  # local: only this helper needs the table class
-
     for start in range(0, len(lead_ids), crud.CHUNK):  # stay under SQLite's parameter limit
         session.execute(
             update(Lead)
