@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, select
 
 from store.models import (
+    AgentRun,
     Approval,
     Draft,
     Enrollment,
@@ -446,6 +447,7 @@ TABLES: dict[str, type[SQLModel]] = {
     "handoffs": Handoff,
     "outcomes": Outcome,
     "suppressions": Suppression,
+    "agent_runs": AgentRun,
 }
 
 

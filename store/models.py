@@ -172,7 +172,11 @@ class Draft(SQLModel, table=True):
     model: str | None = Field(default=None, max_length=120)
     prompt_version: str | None = Field(default=None, max_length=64)
     tokens: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
     cost_usd: float | None = None
+    # Guardrail findings: a draft with any is never queued for sending.
+    guardrails: list[Any] = json_field(list)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -200,6 +204,27 @@ class Handoff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sla_due_at: datetime | None = None
     decided_at: datetime | None = None
+
+
+class AgentRun(SQLModel, table=True):
+    """One pass of the per-lead nurture graph: what woke it, what it decided, where it stands."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    thread_id: str = Field(max_length=120, index=True)
+    # Unique per pass: side-effecting nodes key their writes on it, so a re-run writes once.
+    run_key: str = Field(unique=True, max_length=160)
+    trigger: str | None = Field(default=None, max_length=64)
+    # running | awaiting_approval | done | failed
+    status: str = Field(default="running", max_length=24, index=True)
+    action: str | None = Field(default=None, max_length=24)
+    reason: str | None = None
+    touch_id: int | None = Field(default=None, foreign_key="touch.id")
+    handoff_id: int | None = Field(default=None, foreign_key="handoff.id")
+    next_check_at: datetime | None = Field(default=None, index=True)
+    error: str | None = None
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
 
 
 class Outcome(SQLModel, table=True):
