@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
     openai_model: str = Field("gpt-4o-mini", alias="NURTURE_MODEL")
+    model_timeout_s: float = Field(
+        60.0, gt=0, alias="NURTURE_MODEL_TIMEOUT", description="seconds per model request"
+    )
+    model_max_retries: int = Field(
+        3, ge=0, alias="NURTURE_MODEL_MAX_RETRIES", description="retries on 429/5xx/timeouts"
+    )
+    run_token_budget: int = Field(
+        50_000, ge=0, alias="NURTURE_RUN_TOKEN_BUDGET", description="tokens per run; 0 = no cap"
+    )
+    run_cost_budget_usd: float = Field(
+        0.10, ge=0, alias="NURTURE_RUN_COST_BUDGET_USD", description="USD per run; 0 = no cap"
+    )
     webhook_secret: str = Field(
         DEV_WEBHOOK_SECRET, alias="NURTURE_WEBHOOK_SECRET", description="HMAC key for POST /events"
     )
