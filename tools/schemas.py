@@ -38,6 +38,9 @@ class LeadBrief(BaseModel):
     first_name: str | None = None
     last_name: str | None = None
     company: str | None = None
+    website: str | None = Field(
+        None, description="their company site, e.g. from a company email domain"
+    )
     role: str | None = None
     industry: str | None = None
     company_size: int | None = None
