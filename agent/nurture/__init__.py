@@ -1,0 +1,1 @@
+"""The per-lead nurture graph: one durable thread per lead."""

@@ -1,0 +1,134 @@
+"""Everything the agent knows about one lead, read from the store as a `LeadBrief`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from store import crud
+from store.models import Event, Lead, Touch, TouchStatus
+from tools.profile import profile_of
+from tools.schemas import LeadBrief, Stage
+from tools.segments.themes import lead_themes
+
+RECENT_EVENTS = 8
+# Free-text fields a lead fills in (forms, replies): carried as data, never as instructions.
+NOTE_KEYS = ("notes", "message", "comment", "comments", "question")
+ENGAGED = ("email_open", "email_click", "email_reply")
+
+
+def stage_of(lead: Lead, segments: list[str]) -> Stage:
+    """Where the lead is in the funnel, from its lifecycle and segments."""
+    late = {s.removeprefix("late:") for s in segments if s.startswith("late:")}
+    if lead.lifecycle_stage in ("mql", "sql") or late & {"demo", "trial", "pricing"}:
+        return "decision"
+    if late:
+        return "vendor"
+    if any(s.startswith("mofu:") for s in segments):
+        return "solution"
+    return "problem"
+
+
+def describe_event(event: Event) -> str:
+    props = event.properties or {}
+    detail = props.get("title") or props.get("path") or props.get("url") or props.get("course")
+    when = event.occurred_at.strftime("%Y-%m-%d")
+    return f"{when} {event.type}" + (f" ({detail})" if detail else "")
+
+
+def lead_notes(lead: Lead, events: list[Event]) -> str | None:
+    """The lead's own words: form notes and the like, newest first."""
+    texts = [str(lead.attributes[k]) for k in NOTE_KEYS if (lead.attributes or {}).get(k)]
+    for event in events:
+        texts += [str(event.properties[k]) for k in NOTE_KEYS if (event.properties or {}).get(k)]
+    return "\n".join(texts)[:2000] or None
+
+
+def factor_words(factors: list[Any]) -> list[str]:
+    return [str(f.get("factor")) if isinstance(f, dict) else str(f) for f in factors]
+
+
+def lead_brief(
+    session: Session, *, lead_id: int, trigger: str | None = None, now: datetime | None = None
+) -> LeadBrief:
+    """The lead record, its latest score and segments, and what it did lately."""
+    now = now or datetime.now(UTC)
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise KeyError(f"no lead with id {lead_id}")
+    profile = profile_of(session, lead_id=lead_id, now=now)
+    score = crud.latest_score(session, lead_id=lead_id)
+    segments = crud.current_segments(session, lead_id=lead_id)
+    events = list(
+        session.exec(
+            select(Event)
+            .where(Event.lead_id == lead_id, col(Event.occurred_at) <= now)
+            .order_by(col(Event.occurred_at).desc())
+            .limit(RECENT_EVENTS)
+        )
+    )
+    theme = lead_themes(session, lead_ids=[lead_id], now=now).get(lead_id)
+    sent = _sent_touches(session, lead_id)
+    last_touch = sent[0] if sent else None
+    return LeadBrief(
+        lead_id=lead_id,
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        company=lead.company,
+        role=lead.role,
+        industry=lead.industry,
+        company_size=lead.company_size,
+        country=lead.country,
+        timezone=lead.timezone,
+        lifecycle_stage=str(lead.lifecycle_stage),
+        score=score.score if score else None,
+        decile=score.decile if score else None,
+        fit=score.fit if score else None,
+        behaviour=score.behaviour if score else None,
+        factors=factor_words(score.factors) if score else [],
+        segments=segments,
+        themes=[theme] if theme else [],
+        stage=stage_of(lead, segments),
+        trigger=trigger,
+        recent_activity=[describe_event(e) for e in events],
+        high_intent_48h=bool(profile.get("high_intent_48h")),
+        touches_sent=len(sent),
+        days_since_last_touch=_days(now, last_touch.sent_at) if last_touch else None,
+        unopened_in_a_row=_unopened_in_a_row(session, lead_id, sent),
+        may_email=crud.may_email(session, lead=lead),
+        notes=lead_notes(lead, events),
+    )
+
+
+def _sent_touches(session: Session, lead_id: int) -> list[Touch]:
+    stmt = (
+        select(Touch)
+        .where(Touch.lead_id == lead_id, Touch.status == TouchStatus.sent)
+        .order_by(col(Touch.sent_at).desc())
+    )
+    return list(session.exec(stmt))
+
+
+def _unopened_in_a_row(session: Session, lead_id: int, sent: list[Touch]) -> int:
+    """Emails sent since the lead last opened, clicked or replied to one."""
+    last_engaged = session.exec(
+        select(Event.occurred_at)
+        .where(Event.lead_id == lead_id, col(Event.type).in_(ENGAGED))
+        .order_by(col(Event.occurred_at).desc())
+        .limit(1)
+    ).first()
+    emails = [t for t in sent if t.channel == "email" and t.sent_at is not None]
+    if last_engaged is None:
+        return len(emails)
+    engaged_at = _aware(last_engaged)
+    return sum(1 for t in emails if t.sent_at and _aware(t.sent_at) > engaged_at)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _days(now: datetime, moment: datetime | None) -> int | None:
+    return None if moment is None else max(0, (now - _aware(moment)).days)

@@ -1,0 +1,151 @@
+"""The per-lead nurture graph: context -> score -> segment -> decide -> draft -> approve -> act.
+
+Nodes that write to the store key their writes on the pass's `run_key`, so a node that runs
+again (a crash, a resume) writes nothing twice. The approval node only calls `interrupt()`:
+LangGraph re-runs it from its start on resume, so it must stay free of side effects.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import interrupt
+
+from agent.nurture import actions
+from agent.nurture.context import lead_brief
+from agent.nurture.deps import NurtureDeps
+from agent.nurture.state import NurtureState
+from store.db import session_scope
+from tools import lead_scoring
+from tools.schemas import DecisionContext, LeadBrief, NextAction, Snippet
+from tools.segments.assign import segment_lead
+
+
+def build_nurture_graph(
+    deps: NurtureDeps, checkpointer: BaseCheckpointSaver | None = None
+) -> CompiledStateGraph:
+    """Compile the graph over these dependencies (tests pass fakes and an in-memory saver)."""
+
+    def load_context(state: NurtureState) -> dict[str, Any]:
+        with session_scope(deps.engine) as session:
+            actions.start_run(session, state=state, now=deps.clock())
+        return {}
+
+    def score(state: NurtureState) -> dict[str, Any]:
+        with session_scope(deps.engine) as session:
+            lead_scoring.score_leads(session, lead_ids=[state["lead_id"]], now=deps.clock())
+        return {}
+
+    def segment(state: NurtureState) -> dict[str, Any]:
+        with session_scope(deps.engine) as session:
+            segment_lead(session, lead_id=state["lead_id"], now=deps.clock())
+            brief = lead_brief(
+                session, lead_id=state["lead_id"], trigger=state.get("trigger"), now=deps.clock()
+            )
+        return {"brief": brief.model_dump(mode="json")}
+
+    def decide(state: NurtureState) -> dict[str, Any]:
+        brief = LeadBrief.model_validate(state["brief"])
+        action = deps.decide(DecisionContext(lead=brief))
+        return {"action": action.model_dump(mode="json")}
+
+    def retrieve(state: NurtureState) -> dict[str, Any]:
+        brief = LeadBrief.model_validate(state["brief"])
+        action = NextAction.model_validate(state["action"])
+        snippets = deps.retrieve(brief, action)
+        return {"snippets": [s.model_dump(mode="json") for s in snippets]}
+
+    def draft(state: NurtureState) -> dict[str, Any]:
+        context = DecisionContext(
+            lead=LeadBrief.model_validate(state["brief"]),
+            snippets=[Snippet.model_validate(s) for s in state.get("snippets", [])],
+            sender=deps.sender,
+            action=NextAction.model_validate(state["action"]),
+        )
+        drafted = deps.draft(context)
+        return {"draft": drafted, "guardrail_issues": drafted.get("guardrail_issues", [])}
+
+    def queue(state: NurtureState) -> dict[str, Any]:
+        with session_scope(deps.engine) as session:
+            return actions.queue_draft(session, state=state, deps=deps)
+
+    def approval(state: NurtureState) -> dict[str, Any]:
+        # Resumed with the human's verdict (Slack, web queue or CLI), maybe days later.
+        decision = interrupt(
+            {
+                "approval_id": state["approval_id"],
+                "draft_id": state["draft_id"],
+                "lead_id": state["lead_id"],
+            }
+        )
+        return {"decision": decision}
+
+    def apply_decision(state: NurtureState) -> dict[str, Any]:
+        with session_scope(deps.engine) as session:
+            return actions.apply_decision(session, state=state, deps=deps)
+
+    def schedule(state: NurtureState) -> dict[str, Any]:
+        with session_scope(deps.engine) as session:
+            return actions.schedule(session, state=state, deps=deps)
+
+    def hand_off(state: NurtureState) -> dict[str, Any]:
+        with session_scope(deps.engine) as session:
+            return actions.hand_off(session, state=state, deps=deps)
+
+    def wait(state: NurtureState) -> dict[str, Any]:
+        action = NextAction.model_validate(state["action"])
+        with session_scope(deps.engine) as session:
+            actions.finish_run(
+                session,
+                state=state,
+                result="waiting",
+                next_check_at=deps.clock() + timedelta(days=max(action.wait_days, 1)),
+            )
+        return {"result": "waiting"}
+
+    def after_decide(state: NurtureState) -> str:
+        kind = state["action"]["action"]
+        return {"hand_off": "hand_off", "wait": "wait"}.get(kind, "retrieve")
+
+    def after_queue(state: NurtureState) -> str:
+        if state.get("result") == "held":
+            return END
+        return "approval" if state.get("approval_id") else "schedule"
+
+    def after_decision(state: NurtureState) -> str:
+        return END if state.get("result") == "rejected" else "schedule"
+
+    graph = StateGraph(NurtureState)
+    for name, node in [
+        ("load_context", load_context),
+        ("score", score),
+        ("segment", segment),
+        ("decide", decide),
+        ("retrieve", retrieve),
+        ("draft", draft),
+        ("queue", queue),
+        ("approval", approval),
+        ("apply_decision", apply_decision),
+        ("schedule", schedule),
+        ("hand_off", hand_off),
+        ("wait", wait),
+    ]:
+        graph.add_node(name, node)
+    graph.add_edge(START, "load_context")
+    graph.add_edge("load_context", "score")
+    graph.add_edge("score", "segment")
+    graph.add_edge("segment", "decide")
+    graph.add_conditional_edges("decide", after_decide, ["hand_off", "wait", "retrieve"])
+    graph.add_edge("retrieve", "draft")
+    graph.add_edge("draft", "queue")
+    graph.add_conditional_edges("queue", after_queue, ["approval", "schedule", END])
+    graph.add_edge("approval", "apply_decision")
+    graph.add_conditional_edges("apply_decision", after_decision, ["schedule", END])
+    graph.add_edge("schedule", END)
+    graph.add_edge("hand_off", END)
+    graph.add_edge("wait", END)
+    return graph.compile(checkpointer=checkpointer)

@@ -1,0 +1,155 @@
+"""Running the nurture graph: one lead, every lead that is due, and resuming after a verdict."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from agent.nurture.actions import thread_id_of
+from agent.nurture.deps import NurtureDeps
+from agent.nurture.graph import build_nurture_graph
+from agent.nurture.state import NurtureState
+from store.db import session_scope
+from store.models import AgentRun, Event, Handoff, Lead, LifecycleStage, SegmentMembership
+
+OPEN_STAGES = (LifecycleStage.lead, LifecycleStage.mql)
+# Customers, disqualified and opted-out leads (tools/segments/segments.yaml).
+EXCLUDED = "excluded"
+STATE_KEYS = tuple(NurtureState.__annotations__)
+
+
+def initial_state(lead_id: int, run_key: str, trigger: str | None) -> NurtureState:
+    """A fresh pass: every key reset, since a lead's thread keeps the last pass's values."""
+    state: dict[str, Any] = dict.fromkeys(STATE_KEYS)
+    state.update(lead_id=lead_id, run_key=run_key, trigger=trigger, snippets=[])
+    state["guardrail_issues"] = []
+    return state  # type: ignore[return-value]
+
+
+@dataclass
+class Verdict:
+    """A human's decision on a draft, from Slack, the web queue or the CLI."""
+
+    status: str  # approved | edited | rejected
+    by: str
+    reason: str | None = None
+    subject: str | None = None
+    body: str | None = None
+
+    def as_resume(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class NurtureAgent:
+    """The per-lead graph over a durable checkpointer: one thread per lead."""
+
+    def __init__(self, deps: NurtureDeps, checkpointer: BaseCheckpointSaver) -> None:
+        self.deps = deps
+        self.graph = build_nurture_graph(deps, checkpointer)
+
+    def _config(self, lead_id: int) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id_of(lead_id)}}
+
+    def run_lead(self, lead_id: int, *, trigger: str | None = None) -> dict[str, Any]:
+        """One pass for this lead; a pass cut short by a crash is finished first."""
+        config = self._config(lead_id)
+        snapshot = self.graph.get_state(config)
+        if snapshot.interrupts:
+            return {"lead_id": lead_id, "result": "awaiting_approval", "skipped": True}
+        if snapshot.next:
+            # A pass was cut short (crash, kill): finish it before starting another.
+            self.graph.invoke(None, config)
+        run_key = f"{thread_id_of(lead_id)}:{uuid.uuid4().hex[:12]}"
+        final = self.graph.invoke(initial_state(lead_id, run_key, trigger), config)
+        return summary(final)
+
+    def resume(self, lead_id: int, verdict: Verdict) -> dict[str, Any]:
+        """Continue the lead's paused pass with the human's verdict (any process, any day)."""
+        config = self._config(lead_id)
+        snapshot = self.graph.get_state(config)
+        if not snapshot.interrupts:
+            return {"lead_id": lead_id, "result": "not_waiting"}
+        final = self.graph.invoke(Command(resume=verdict.as_resume()), config)
+        return summary(final)
+
+    def run_due(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        with session_scope(self.deps.engine) as session:
+            lead_ids = due_lead_ids(session, now=self.deps.clock(), limit=limit)
+        return [self.run_lead(lead_id) for lead_id in lead_ids]
+
+
+def summary(state: dict[str, Any]) -> dict[str, Any]:
+    action = state.get("action") or {}
+    return {
+        "lead_id": state.get("lead_id"),
+        "result": state.get("result")
+        or ("awaiting_approval" if state.get("approval_id") else None),
+        "action": action.get("action"),
+        "stage": action.get("stage"),
+        "reason": action.get("reason"),
+        "touch_id": state.get("touch_id"),
+        "draft_id": state.get("draft_id"),
+        "approval_id": state.get("approval_id"),
+        "handoff_id": state.get("handoff_id"),
+    }
+
+
+def due_lead_ids(session: Session, *, now: datetime, limit: int | None = None) -> list[int]:
+    """Open leads never run, whose wake-up time has come, or with events since their last pass.
+
+    Leads waiting for a human (a draft in approval, an open hand-off) are not due.
+    """
+    last_run = (
+        select(
+            col(AgentRun.lead_id).label("lead_id"),
+            func.max(AgentRun.started_at).label("started_at"),
+        )
+        .group_by(col(AgentRun.lead_id))
+        .subquery()
+    )
+    pending_check = (
+        select(col(AgentRun.lead_id))
+        .where(col(AgentRun.next_check_at) <= now)
+        .where(
+            col(AgentRun.started_at)
+            == select(last_run.c.started_at)
+            .where(last_run.c.lead_id == AgentRun.lead_id)
+            .scalar_subquery()
+        )
+    )
+    new_events = (
+        select(col(Event.lead_id))
+        .join(last_run, last_run.c.lead_id == Event.lead_id)
+        .where(col(Event.received_at) > last_run.c.started_at)
+    )
+    waiting = select(col(AgentRun.lead_id)).where(AgentRun.status == "awaiting_approval")
+    open_handoff = select(col(Handoff.lead_id)).where(Handoff.status == "pending")
+    excluded = select(col(SegmentMembership.lead_id)).where(
+        SegmentMembership.segment == EXCLUDED, col(SegmentMembership.exited_at).is_(None)
+    )
+    stmt = (
+        select(col(Lead.id))
+        .outerjoin(last_run, last_run.c.lead_id == Lead.id)
+        .where(col(Lead.lifecycle_stage).in_(OPEN_STAGES))
+        .where(
+            or_(
+                last_run.c.lead_id.is_(None),
+                col(Lead.id).in_(pending_check),
+                col(Lead.id).in_(new_events),
+            )
+        )
+        .where(col(Lead.id).not_in(waiting), col(Lead.id).not_in(open_handoff))
+        .where(col(Lead.id).not_in(excluded))
+        .order_by(col(Lead.id))
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [int(i) for i in session.exec(stmt) if i is not None]
