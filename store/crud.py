@@ -22,6 +22,7 @@ from store.models import (
     Event,
     Handoff,
     Lead,
+    LifecycleStage,
     Outcome,
     Score,
     SegmentMembership,
@@ -411,6 +412,138 @@ def add_handoff(session: Session, *, handoff: Handoff) -> Handoff:
 def add_outcomes(session: Session, *, rows: Sequence[dict[str, Any]]) -> int:
     """Insert outcomes; the same (lead, kind, time) twice is stored once."""
     return _insert_ignoring_conflicts(session, Outcome, rows)
+
+
+# --- funnel stages, sequence library, enrollments, hand-off decisions ----------------------
+
+
+def advance_lifecycle(
+    session: Session, *, lead_id: int, stage: LifecycleStage, at: datetime
+) -> bool:
+    """Move a lead forward to `stage` (never back) and stamp when it first reached MQL / SQL
+    (reaching SQL or customer also stamps MQL when that moment is unknown). True when moved."""
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise KeyError(f"no lead with id {lead_id}")
+    if STAGE_ORDER.get(str(stage), 99) <= STAGE_ORDER.get(str(lead.lifecycle_stage), 99):
+        return False
+    lead.lifecycle_stage = stage
+    if stage in (LifecycleStage.mql, LifecycleStage.sql, LifecycleStage.customer):
+        lead.mql_at = lead.mql_at or at
+    if stage in (LifecycleStage.sql, LifecycleStage.customer):
+        lead.sql_at = lead.sql_at or at
+    lead.updated_at = utcnow()
+    session.add(lead)
+    session.flush()
+    return True
+
+
+def get_sequence_by_name(session: Session, *, name: str) -> SequenceRow | None:
+    return session.exec(select(SequenceRow).where(SequenceRow.name == name)).first()
+
+
+def list_sequences(session: Session, *, status: str | None = None) -> list[SequenceRow]:
+    stmt = select(SequenceRow)
+    if status is not None:
+        stmt = stmt.where(SequenceRow.status == status)
+    return list(session.exec(stmt.order_by(col(SequenceRow.name))))
+
+
+def set_sequence_status(session: Session, *, name: str, status: str) -> SequenceRow | None:
+    row = get_sequence_by_name(session, name=name)
+    if row is not None and row.status != status:
+        row.status, row.updated_at = status, utcnow()
+        session.add(row)
+        session.flush()
+    return row
+
+
+def current_enrollment(session: Session, *, lead_id: int) -> Enrollment | None:
+    """The lead's running enrollment (active, or paused by a trigger), newest first."""
+    stmt = (
+        select(Enrollment)
+        .where(Enrollment.lead_id == lead_id, col(Enrollment.status).in_(["active", "paused"]))
+        .order_by(col(Enrollment.enrolled_at).desc(), col(Enrollment.id).desc())
+    )
+    return session.exec(stmt).first()
+
+
+def enrollment_history(session: Session, *, lead_id: int) -> list[Enrollment]:
+    stmt = select(Enrollment).where(Enrollment.lead_id == lead_id)
+    return list(session.exec(stmt.order_by(col(Enrollment.enrolled_at), col(Enrollment.id))))
+
+
+def start_enrollment(
+    session: Session, *, lead_id: int, sequence_id: int, at: datetime
+) -> Enrollment:
+    enrollment = Enrollment(lead_id=lead_id, sequence_id=sequence_id, enrolled_at=at)
+    session.add(enrollment)
+    session.flush()
+    return enrollment
+
+
+def end_enrollment(
+    session: Session, *, enrollment: Enrollment, status: str, at: datetime
+) -> Enrollment:
+    enrollment.status, enrollment.ended_at = status, at
+    session.add(enrollment)
+    session.flush()
+    return enrollment
+
+
+def open_handoff(session: Session, *, lead_id: int) -> Handoff | None:
+    stmt = select(Handoff).where(Handoff.lead_id == lead_id, Handoff.status == "pending")
+    return session.exec(stmt).first()
+
+
+def latest_decided_handoff(session: Session, *, lead_id: int) -> Handoff | None:
+    stmt = (
+        select(Handoff)
+        .where(Handoff.lead_id == lead_id, col(Handoff.decided_at).is_not(None))
+        .order_by(col(Handoff.decided_at).desc(), col(Handoff.id).desc())
+    )
+    return session.exec(stmt).first()
+
+
+def list_handoffs(
+    session: Session, *, status: str | None = None, lead_id: int | None = None
+) -> list[Handoff]:
+    stmt = select(Handoff)
+    if status is not None:
+        stmt = stmt.where(Handoff.status == status)
+    if lead_id is not None:
+        stmt = stmt.where(Handoff.lead_id == lead_id)
+    return list(session.exec(stmt.order_by(col(Handoff.created_at), col(Handoff.id))))
+
+
+def decide_handoff(
+    session: Session,
+    *,
+    handoff_id: int,
+    status: str,
+    sdr: str,
+    decided_at: datetime,
+    reject_reason: str | None = None,
+    note: str | None = None,
+    latency_s: float | None = None,
+    within_sla: bool | None = None,
+) -> bool:
+    """Record a decision once. Returns False when it was already decided (double clicks)."""
+    result = session.execute(
+        update(Handoff)
+        .where(col(Handoff.id) == handoff_id, col(Handoff.status) == "pending")
+        .values(
+            status=status,
+            sdr=sdr,
+            decided_at=decided_at,
+            reject_reason=reject_reason,
+            decision_note=note,
+            latency_s=latency_s,
+            within_sla=within_sla,
+        )
+        .returning(col(Handoff.id))
+    )
+    return result.first() is not None
 
 
 # --- suppression -------------------------------------------------------------------------

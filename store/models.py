@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -71,6 +71,10 @@ class Lead(LeadBase, table=True):
     attributes: dict[str, Any] = json_field()
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # When the lead first became an MQL / SQL (funnel timing; None when it never did or when
+    # it arrived already past that stage from an import).
+    mql_at: datetime | None = None
+    sql_at: datetime | None = None
 
 
 # --- behaviour ---------------------------------------------------------------------------
@@ -144,6 +148,17 @@ class Enrollment(SQLModel, table=True):
     enrolled_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
 
+    # One active nurture sequence per lead, even with concurrent writers.
+    __table_args__ = (
+        Index(
+            "uq_enrollment_active_lead",
+            "lead_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
 
 class Touch(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -204,6 +219,24 @@ class Handoff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sla_due_at: datetime | None = None
     decided_at: datetime | None = None
+    # Which rule fired: demo_request | score_and_intent | mql | manual
+    rule: str | None = Field(default=None, max_length=32)
+    # why_now, the structured talk track, score and intent events behind the hand-off
+    details: dict[str, Any] = json_field()
+    decision_note: str | None = None
+    latency_s: float | None = None  # created -> decided, wall clock
+    within_sla: bool | None = None
+
+    # One open hand-off per lead, even with concurrent writers.
+    __table_args__ = (
+        Index(
+            "uq_handoff_pending_lead",
+            "lead_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
 
 class AgentRun(SQLModel, table=True):

@@ -233,7 +233,7 @@ def score_leads(
             )
         )
     session.add_all(rows)
-    _promote_mqls(session, [lead_id for lead_id, result, _ in results if result["mql"]])
+    _promote_mqls(session, [lead_id for lead_id, result, _ in results if result["mql"]], now)
     session.flush()
     return rows
 
@@ -263,8 +263,9 @@ def factors_for(scorer: Scorer, lead: dict[str, Any], top: int = 3) -> list[dict
     ]
 
 
-def _promote_mqls(session: Session, lead_ids: list[int]) -> None:
-    """Leads that pass the two-axis MQL rule move from lead to MQL (never backwards)."""
+def _promote_mqls(session: Session, lead_ids: list[int], now: datetime) -> None:
+    """Leads that pass the two-axis MQL rule move from lead to MQL (never backwards); `mql_at`
+    records when, for the funnel figures."""
     if not lead_ids:
         return
     for start in range(0, len(lead_ids), crud.CHUNK):  # stay under SQLite's parameter limit
@@ -274,7 +275,7 @@ def _promote_mqls(session: Session, lead_ids: list[int]) -> None:
                 col(Lead.id).in_(lead_ids[start : start + crud.CHUNK]),
                 col(Lead.lifecycle_stage) == LifecycleStage.lead,
             )
-            .values(lifecycle_stage=LifecycleStage.mql)
+            .values(lifecycle_stage=LifecycleStage.mql, mql_at=now)
         )
 
 
@@ -316,7 +317,7 @@ def rescore_all(
         per_row={**columns, "decile": deciles},
         shared={"model_version": scorer.version, "factors": [], "scored_at": now},
     )
-    _promote_mqls(session, mql_ids)
+    _promote_mqls(session, mql_ids, now)
     top = scores[deciles == 1]
     return {
         "leads": leads,
