@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_api_base_url: str = Field("https://slack.com/api/", alias="SLACK_API_BASE_URL")
+    handoff_sla_hours: float = Field(
+        4.0, gt=0, alias="NURTURE_HANDOFF_SLA_HOURS", description="business hours to decide"
+    )
+    business_timezone: str = Field(
+        "UTC", alias="NURTURE_BUSINESS_TIMEZONE", description="the SDR team's zone (IANA name)"
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
