@@ -1,0 +1,637 @@
+"""The offline model's answers: Markdown composed from what the tools returned.
+
+Tools return JSON; these functions read the fields a marketer cares about (tolerating a few
+spellings of each) and say what the numbers mean and what to do next. Unknown shapes fall
+back to a compact listing, never to an echo of the request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from agent.models.conversation import ToolRun, lead_id_of, pick, records
+
+SAVE_HINT = 'Say **save it as "NAME"** to save it as a sequence, or tell me what to change.'
+MAX_LISTED = 8
+
+# What each chat tool lets a user do, with an example; the help lists the bound ones.
+CAPABILITIES: tuple[tuple[str, str], ...] = (
+    ("score_lead", "explain a lead's score: *why is lead 4411 top decile?*"),
+    ("segment_lead", "say which segments a lead is in: *what segment is lead 4411 in?*"),
+    ("find_leads", "find leads: *who is Acme's VP?*"),
+    ("draft_email", "draft the next email: *draft the next touch for Acme's VP*"),
+    ("draft_video_script", "write a personalized video script: *video script for lead 4411*"),
+    ("schedule_touch", "schedule a draft: *schedule it for tomorrow at 9am*"),
+    ("hand_off_to_sdr", "hand a lead to sales: *hand off lead 4411, they asked for a demo*"),
+    ("search_content", "search the content library: *content about ROI for the decision stage*"),
+    ("pipeline_summary", "summarise the pipeline: *how is the pipeline this month?*"),
+    ("design_sequence",
+     "design a nurture: *design a 60-day nurture for mid-market fintech leads*"),
+    ("save_sequence", "save a design: *save it as \"Fintech security 60\"*"),
+    ("list_sequences", "list sequences: *what sequences do we have?*"),
+    ("show_sequence", "show one: *show the \"core\" sequence*"),
+    ("set_sequence_status", "pause, resume or archive one: *pause the \"core\" sequence*"),
+    ("list_approvals", "show what waits for approval: *what's waiting for approval?*"),
+)  # fmt: skip
+
+
+# --- leads ---------------------------------------------------------------------------------
+
+
+def _inner(record: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """`record[key]` when it is an object (a wrapped draft, lead, script), else the record."""
+    value = record.get(key)
+    return value if isinstance(value, dict) else dict(record)
+
+
+def lead_label(record: Mapping[str, Any]) -> str:
+    """'lead 12: Ana Ruiz, VP Marketing at Acme' from whatever the record holds."""
+    lead = _inner(record, "lead")
+    name = pick(lead, "name", "full_name") or " ".join(
+        str(part) for part in (lead.get("first_name"), lead.get("last_name")) if part
+    )
+    role, company = pick(lead, "role", "title"), pick(lead, "company")
+    if role and company:
+        where = f"{role} at {company}"
+    else:
+        where = str(role or (f"at {company}" if company and name else company or ""))
+    who = ", ".join(part for part in (name, where) if part).replace(", at ", " at ")
+    lead_id = lead_id_of(lead)
+    head = f"lead {lead_id}" if lead_id is not None else "the lead"
+    return f"{head}: {who}" if who else head
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def narrow(
+    matches: list[dict[str, Any]], role: str | None, name: str | None = None
+) -> list[dict[str, Any]]:
+    """The matches whose role (and name) fit the words; all of them when none fits."""
+    narrowed = matches
+    if role:
+        wanted = _role_words(role)
+        fitting = [m for m in narrowed if wanted & _role_words(str(_field(m, "role") or ""))]
+        narrowed = fitting or narrowed
+    if name:
+        words = {w.lower() for w in re.findall(r"[\w@.+-]+", name)}
+        fitting = [m for m in narrowed if words <= _record_words(m)]
+        narrowed = fitting if fitting else ([] if len(matches) > 1 else narrowed)
+    return narrowed
+
+
+def _field(record: dict[str, Any], key: str) -> Any:
+    lead = record.get("lead")
+    return record.get(key) if key in record or not isinstance(lead, dict) else lead.get(key)
+
+
+_ROLE_SYNONYMS = {"vp": "vice president", "cmo": "chief marketing officer", "cto":
+                  "chief technology officer", "ceo": "chief executive officer", "cfo":
+                  "chief financial officer", "coo": "chief operating officer"}  # fmt: skip
+
+
+def _role_words(role: str) -> set[str]:
+    text = role.lower()
+    for short, long in _ROLE_SYNONYMS.items():
+        text = text.replace(long, short)
+    return {w for w in re.findall(r"[a-z]+", text) if w not in {"of", "the", "and", "a"}}
+
+
+def _record_words(record: dict[str, Any]) -> set[str]:
+    lead = _inner(record, "lead")
+    text = " ".join(str(v) for v in lead.values() if isinstance(v, str | int))
+    return {w.lower() for w in re.findall(r"[\w@.+-]+", text)}
+
+
+def which_lead(name: str, role: str | None, matches: list[dict[str, Any]]) -> str:
+    who = f"{name}'s {role}" if role else name
+    if not matches:
+        return (
+            f"I found no lead matching **{who}**. Could you give me the lead id, their email, "
+            "or another spelling of the name or company?"
+        )
+    lines = [f"Several leads match **{who}**:"]
+    lines += [f"{i}. {lead_label(m)}" for i, m in enumerate(matches[:MAX_LISTED], start=1)]
+    lines.append("Which one do you mean (a number or a lead id)?")
+    return "\n".join(lines)
+
+
+def lead_list(query: str, matches: list[dict[str, Any]]) -> str:
+    if not matches:
+        return f"No lead matches **{query}**. Try a company, a surname or an email address."
+    lines = [f"{len(matches)} lead{'s' if len(matches) != 1 else ''} match **{query}**:"]
+    for match in matches[:MAX_LISTED]:
+        score = _score_bits(match)
+        lines.append(f"- {lead_label(match)}{f' ({score})' if score else ''}")
+    if len(matches) > MAX_LISTED:
+        lines.append(f"- ... and {len(matches) - MAX_LISTED} more; narrow it with a company.")
+    return "\n".join(lines)
+
+
+def _score_bits(record: dict[str, Any]) -> str:
+    score, decile = pick(record, "score"), pick(record, "decile")
+    bits = []
+    if isinstance(score, int | float):
+        bits.append(f"score {score:.0f}")
+    if decile is not None:
+        bits.append(f"decile {decile}")
+    return ", ".join(bits)
+
+
+# --- scores and segments -------------------------------------------------------------------
+
+
+def factor_texts(result: dict[str, Any]) -> list[str]:
+    """The score's reasons as sentences: strings as they are, dicts by their label."""
+    factors = pick(result, "factors", "reasons", "explanation", "why") or []
+    texts = []
+    for factor in factors if isinstance(factors, list) else [factors]:
+        if isinstance(factor, dict):
+            label = pick(factor, "text", "label", "factor", "reason", "name", "feature")
+            impact = pick(factor, "impact", "weight", "contribution", "points")
+            if label:
+                sign = f" ({impact:+.1f})" if isinstance(impact, int | float) else ""
+                texts.append(f"{label}{sign}")
+        elif factor:
+            texts.append(str(factor))
+    return texts
+
+
+def score(score_run: ToolRun, segment_run: ToolRun | None, question: str) -> str:
+    result = score_run.result if isinstance(score_run.result, dict) else {}
+    value, decile = pick(result, "score"), pick(result, "decile")
+    lines = [f"**{_capitalized(lead_label(result))}**" if result else "**The lead**"]
+    if isinstance(value, int | float):
+        summary = f"scores **{value:.0f}/100**"
+        if decile is not None:
+            summary += f", decile **{decile}**" + (
+                " (the top 10 % of leads)" if decile == 1 else ""
+            )
+        lines[0] += " " + summary + "."
+    asked_top = re.search(r"\btop (?:decile|10|ten)\b", question.lower())
+    if asked_top and decile is not None and decile != 1:
+        lines.append(f"It is **not** in the top decile: it is in decile {decile}.")
+    axes = [
+        f"{label} {result[key]:.0f}"
+        for key, label in (("fit", "fit"), ("behaviour", "behaviour"), ("behavior", "behaviour"))
+        if isinstance(result.get(key), int | float)
+    ]
+    if axes:
+        lines.append("Axes: " + " · ".join(axes) + ".")
+    factors = factor_texts(result)
+    if factors:
+        lines.append("Why:")
+        lines += [f"- {factor}" for factor in factors[:6]]
+    elif value is not None:
+        lines.append("The scorer gave no factors for this lead.")
+    model = pick(result, "model_version", "model")
+    if model:
+        lines.append(f"Scored by model {model}.")
+    if segment_run is not None and segment_run.error is None:
+        names = segment_names(segment_run.result)
+        if names:
+            lines.append("Segments: " + ", ".join(f"`{name}`" for name in names) + ".")
+    if not isinstance(value, int | float):
+        lines.append(compact(result))
+    return "\n".join(lines)
+
+
+def segment_names(result: Any) -> list[str]:
+    found = pick(result, "segments", "segment") if isinstance(result, dict) else result
+    if isinstance(found, str):
+        return [found]
+    if isinstance(found, list):
+        return [str(pick(s, "name", "segment") if isinstance(s, dict) else s) for s in found]
+    return []
+
+
+def segments(run: ToolRun) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    names = segment_names(run.result)
+    who = _capitalized(lead_label(result)) if result else "The lead"
+    if not names:
+        return f"{who} is in no segment yet (it may be new: segments update on its next event)."
+    lines = [f"{who} is in " + ", ".join(f"`{n}`" for n in names) + "."]
+    clusters = pick(result, "clusters", "cluster")
+    if clusters:
+        listed = clusters if isinstance(clusters, list) else [clusters]
+        lines.append("Behavioural cluster: " + ", ".join(f"`{c}`" for c in listed) + ".")
+    return "\n".join(lines)
+
+
+# --- drafts and actions --------------------------------------------------------------------
+
+
+def email_draft(run: ToolRun, lookup: ToolRun | None) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    draft = _inner(result, "draft")
+    draft_id = pick(result, "draft_id", "id")
+    lead_id = run.args.get("lead_id")
+    head = f"Draft {draft_id}" if draft_id is not None else "Draft"
+    lines = [f"**{head}** for lead {lead_id}:" if lead_id is not None else f"**{head}**:", ""]
+    subject, preview = pick(draft, "subject"), pick(draft, "preview", "preview_line")
+    if subject:
+        lines.append(f"**Subject:** {subject}")
+    if preview:
+        lines.append(f"*Preview:* {preview}")
+    body = pick(draft, "text_body", "body", "text")
+    paragraphs = draft.get("paragraphs")
+    if isinstance(paragraphs, list) and not body:
+        body = "\n\n".join(str(p) for p in paragraphs)
+    if body:
+        lines += ["", str(body)]
+    cta_text, cta_url = pick(draft, "cta_text", "cta"), pick(draft, "cta_url", "url")
+    if cta_text and cta_url and str(cta_url) not in str(body):
+        lines += ["", f"[{cta_text}]({cta_url})"]
+    lines += _sources(draft)
+    lines += _status_lines(result)
+    return "\n".join(lines).strip()
+
+
+def video_script(run: ToolRun) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    script = _inner(result, "script")
+    shots = [s for s in script.get("shots", []) if isinstance(s, dict)]
+    seconds = sum(int(s.get("seconds", 0)) for s in shots)
+    draft_id = pick(result, "draft_id", "id")
+    title = pick(script, "title") or "Video script"
+    lines = [f"**{title}**" + (f" (draft {draft_id})" if draft_id is not None else "")]
+    if shots:
+        lines[0] += f", {seconds} s:"
+        lines += [
+            f'{i}. ({shot.get("seconds")} s) "{shot.get("line")}" *Shot:* {shot.get("shot")}'
+            for i, shot in enumerate(shots, start=1)
+        ]
+    background = pick(script, "background_url")
+    if background:
+        lines.append(f"Background: {background}")
+    cta_text, cta_url = pick(script, "cta_text"), pick(script, "cta_url")
+    if cta_text:
+        lines.append(f"Call to action: [{cta_text}]({cta_url})" if cta_url else cta_text)
+    lines += _sources(script)
+    lines += _status_lines(result)
+    if not shots:
+        lines.append(compact(result))
+    return "\n".join(lines)
+
+
+def _sources(draft: Mapping[str, Any]) -> list[str]:
+    sources = draft.get("sources")
+    if isinstance(sources, list) and sources:
+        return ["", "Sources: " + ", ".join(str(s) for s in sources)]
+    return []
+
+
+def _status_lines(result: dict[str, Any]) -> list[str]:
+    lines = []
+    guard = result.get("guardrails") if isinstance(result.get("guardrails"), dict) else None
+    issues = (guard or {}).get("issues") or result.get("issues") or []
+    if issues:
+        lines += ["", "**Guardrails flagged it** (it will not be sent as is):"]
+        for issue in issues[:5]:
+            text = pick(issue, "message", "code") if isinstance(issue, dict) else issue
+            lines.append(f"- {text}")
+    status = pick(result, "approval_status", "status", "approval")
+    if isinstance(status, dict):
+        status = pick(status, "status")
+    if status:
+        meaning = {
+            "pending": "waiting for approval (a top-decile lead: a person reviews it first)",
+            "pending_approval": "waiting for approval (a top-decile lead: a person reviews it "
+            "first)",
+            "approved": "approved",
+            "rejected": "rejected",
+            "draft": "ready to schedule: say *schedule it* (optionally with a time)",
+            "ready": "ready to schedule: say *schedule it* (optionally with a time)",
+            "flagged": "held back by the guardrails",
+        }.get(str(status), str(status))
+        lines += ["", f"Status: {meaning}."]
+    return lines
+
+
+def scheduled(run: ToolRun) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    when = pick(result, "send_at", "scheduled_for", "due_at", "at")
+    touch = pick(result, "touch_id", "id")
+    args = run.args
+    text = f"Scheduled draft {args.get('draft_id')} for lead {args.get('lead_id')}"
+    text += f" at **{when}**" if when else ""
+    text += f" (touch {touch})." if touch is not None else "."
+    note = pick(result, "note", "reason", "message")
+    return text + (f" {note}" if note else "")
+
+
+def hand_off(run: ToolRun) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    handoff_id = pick(result, "handoff_id", "id")
+    lines = [
+        f"Handed lead {run.args.get('lead_id')} to sales"
+        + (f" (hand-off {handoff_id})" if handoff_id is not None else "")
+        + "."
+    ]
+    due = pick(result, "sla_due_at", "sla_due", "due_at", "deadline")
+    if due:
+        lines.append(f"SLA: first contact due by **{due}**.")
+    owner = pick(result, "sdr", "owner", "assignee")
+    if owner:
+        lines.append(f"Assigned to {owner}.")
+    if result.get("created") is False or result.get("existing"):
+        lines.append("(It already had an open hand-off; I did not create a second one.)")
+    track = pick(result, "talk_track")
+    if isinstance(track, dict):
+        lines.append("Talk track:")
+        lines += [
+            f"- **{key.replace('_', ' ')}**: {_inline(value)}" for key, value in track.items()
+        ]
+    elif track:
+        lines += ["Talk track:", str(track)]
+    return "\n".join(lines)
+
+
+# --- content, pipeline ---------------------------------------------------------------------
+
+
+def content(run: ToolRun) -> str:
+    found = records(run.result)
+    query = run.args.get("query") or "that"
+    filters = ", ".join(
+        f"{key} {run.args[key]}" for key in ("stage", "segment") if run.args.get(key)
+    )
+    where = f" ({filters})" if filters else ""
+    if not found:
+        return (
+            f"The content library has nothing on **{query}**{where}. Try broader words or "
+            "drop the stage filter."
+        )
+    lines = [f"Content on **{query}**{where}:"]
+    for item in found[:MAX_LISTED]:
+        title, url = pick(item, "title") or "untitled", pick(item, "url")
+        stage = pick(item, "stage")
+        line = f"- [{title}]({url})" if url else f"- {title}"
+        line += f" ({stage} stage)" if stage else ""
+        text = pick(item, "text", "snippet")
+        if text:
+            line += f": {_first_sentence(str(text))}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def pipeline(run: ToolRun) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    args = run.args
+    span = (
+        f"since {args['since']}" + (f" until {args['until']}" if args.get("until") else "")
+        if args.get("since")
+        else "all time"
+    )
+    scope = f", segment `{args['segment']}`" if args.get("segment") else ""
+    lines = [f"**Pipeline, {span}{scope}**"]
+    lines += [f"- {_label(key)}: {_number(key, value)}" for key, value in _scalars(result)]
+    for key, value in result.items():
+        if key.startswith("by_") and value:
+            lines.append(f"\nBy {key.removeprefix('by_').replace('_', ' ')}:")
+            lines += _breakdown(value)
+    if len(lines) == 1:
+        lines.append(compact(result))
+    return "\n".join(lines)
+
+
+def _scalars(result: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
+    for key, value in result.items():
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            if key not in ("since", "until", "segment", "generated_at"):
+                yield key, value
+        elif isinstance(value, dict) and not key.startswith("by_") and key != "trend":
+            for inner, number in value.items():
+                if isinstance(number, int | float) and not isinstance(number, bool):
+                    yield f"{key} {inner}", number
+
+
+def _breakdown(value: Any) -> list[str]:
+    rows = value.items() if isinstance(value, dict) else enumerate(value)
+    lines = []
+    for name, row in list(rows)[:MAX_LISTED]:
+        if isinstance(row, dict):
+            label = pick(row, "name", "segment", "sequence") or name
+            numbers = ", ".join(
+                f"{_label(k)} {_number(k, v)}"
+                for k, v in row.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            )
+            lines.append(f"- `{label}`: {numbers}")
+        else:
+            lines.append(f"- `{name}`: {row}")
+    return lines
+
+
+def _label(key: str) -> str:
+    text = key.replace("_to_", " → ").replace("_", " ")
+    text = re.sub(r"\b(mql|sql|sla|sdr)(s?)\b", lambda m: m.group(1).upper() + m.group(2), text)
+    return text[:1].upper() + text[1:]
+
+
+def _number(key: str, value: Any) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value)
+    lowered = key.lower()
+    if lowered.endswith(("_pct", "_percent")):
+        return f"{value:.1f} %"
+    if ("rate" in lowered or "→" in _label(key) or lowered.endswith("_share")) and value <= 1:
+        return f"{value * 100:.1f} %"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:,}"
+
+
+# --- sequences -----------------------------------------------------------------------------
+
+
+def design(run: ToolRun) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    merged = {**_inner(result, "definition"), **result}
+    goal = pick(merged, "goal", "description") or run.args.get("goal")
+    lines = ["**Proposed nurture**" + (f": {goal}" if goal else "")]
+    targets = pick(merged, "segments", "enrol", "enroll", "audience")
+    if targets:
+        lines.append(f"- Who: {_inline(targets)}")
+    cadence = pick(merged, "cadence")
+    steps = pick(merged, "steps", "touches")
+    if cadence:
+        lines.append(f"- Cadence: {_inline(cadence)}")
+    if isinstance(steps, list) and steps:
+        lines.append(f"- {len(steps)} touches:")
+        lines += [f"  {i}. {_step_line(step)}" for i, step in enumerate(steps, start=1)]
+    content_map = pick(merged, "content_map", "content", "content_by_stage")
+    if isinstance(content_map, dict) and content_map:
+        lines.append("- Content by stage:")
+        for stage, items in content_map.items():
+            lines.append(f"  - {stage}: {_links(items)}")
+    triggers = pick(merged, "triggers")
+    if triggers:
+        lines.append(f"- Triggers: {_inline(triggers)}")
+    handoff = pick(merged, "handoff", "hand_off", "handoff_rule", "hand_off_rule")
+    if handoff:
+        lines.append(f"- Hand-off: {_inline(handoff)}")
+    missing = pick(merged, "missing", "questions", "open_questions")
+    if missing:
+        lines.append("\nTo finish it I need to know:")
+        lines += [f"- {_inline(question)}" for question in _as_list(missing)]
+    return "\n".join(lines)
+
+
+def _step_line(step: Any) -> str:
+    if not isinstance(step, dict):
+        return str(step)
+    day = pick(step, "day", "day_offset", "offset_days")
+    parts = [f"day {day}" if day is not None else None]
+    parts += [str(step[key]) for key in ("channel", "stage", "theme", "goal") if step.get(key)]
+    link = pick(step, "url", "content_url")
+    line = " · ".join(part for part in parts if part)
+    return f"{line} ({link})" if link else line
+
+
+def _links(items: Any) -> str:
+    shown = []
+    for item in _as_list(items)[:4]:
+        if isinstance(item, dict):
+            title, url = pick(item, "title", "name"), pick(item, "url")
+            shown.append(f"[{title}]({url})" if url else str(title))
+        else:
+            shown.append(str(item))
+    return ", ".join(shown) or "nothing in the library yet"
+
+
+def saved(run: ToolRun, name: str) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    status = pick(result, "status")
+    steps = pick(result, "steps", "touches")
+    count = len(steps) if isinstance(steps, list) else steps
+    text = f"Saved the sequence **{pick(result, 'name') or name}**"
+    details = [f"{count} touches" if count else None, f"status {status}" if status else None]
+    shown = ", ".join(d for d in details if d)
+    text += f" ({shown})." if shown else "."
+    if status and str(status) != "active":
+        text += " Say *activate it* when it should start enrolling leads."
+    return text
+
+
+def sequence_list(run: ToolRun) -> str:
+    found = records(run.result) or [
+        {"name": n} for n in (run.result if isinstance(run.result, list) else [])
+    ]
+    if not found:
+        return "There are no saved sequences yet. Ask me to design one."
+    lines = [f"{len(found)} sequence{'s' if len(found) != 1 else ''}:"]
+    for item in found:
+        steps = pick(item, "steps", "touches", "step_count")
+        count = len(steps) if isinstance(steps, list) else steps
+        bits = [str(b) for b in (pick(item, "status"), f"{count} touches" if count else None) if b]
+        line = f"- **{pick(item, 'name')}**" + (f" ({', '.join(bits)})" if bits else "")
+        description = pick(item, "description", "goal")
+        lines.append(line + (f": {description}" if description else ""))
+    return "\n".join(lines)
+
+
+def sequence(run: ToolRun) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    merged = {**_inner(result, "definition"), **result}
+    lines = [f"**{pick(merged, 'name') or run.args.get('name')}**"]
+    status = pick(merged, "status")
+    if status:
+        lines[0] += f" ({status})"
+    description = pick(merged, "description", "goal")
+    if description:
+        lines.append(str(description))
+    for key, label in (("enrol", "Enrols"), ("segments", "Segments"), ("exit", "Exits")):
+        if merged.get(key):
+            lines.append(f"- {label}: {_inline(merged[key])}")
+    steps = pick(merged, "steps", "touches")
+    if isinstance(steps, list):
+        lines.append(f"- {len(steps)} touches:")
+        lines += [f"  {i}. {_step_line(step)}" for i, step in enumerate(steps, start=1)]
+    return "\n".join(lines)
+
+
+def status_changed(run: ToolRun, name: str, status: str) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    now = pick(result, "status") or status
+    return f"The sequence **{pick(result, 'name') or name}** is now **{now}**."
+
+
+def approvals(run: ToolRun, status: str) -> str:
+    found = records(run.result)
+    if not found:
+        return f"Nothing is {status} approval." if status == "pending" else f"No {status} drafts."
+    title = "waiting for approval" if status == "pending" else status
+    lines = [f"{len(found)} draft{'s' if len(found) != 1 else ''} {title}:"]
+    for item in found[:MAX_LISTED]:
+        ident = pick(item, "approval_id", "id")
+        subject = pick(item, "subject", "title")
+        line = f"- #{ident} " if ident is not None else "- "
+        line += lead_label(item)
+        line += f': "{subject}"' if subject else ""
+        since = pick(item, "created_at", "requested_at")
+        line += f" (since {since})" if since else ""
+        lines.append(line)
+    if status == "pending":
+        lines.append("Approve, edit or reject them in Slack or the web approval queue.")
+    return "\n".join(lines)
+
+
+# --- fallbacks -----------------------------------------------------------------------------
+
+
+def missing_tool(tool: str, what: str) -> str:
+    return f"I can't {what} here: this chat has no `{tool}` tool."
+
+
+def failure(run: ToolRun) -> str:
+    return f"`{run.name}` did not work: {run.error}"
+
+
+def help_text(tools: Mapping[str, Any], *, understood: bool) -> str:
+    available = [line for tool, line in CAPABILITIES if tool in tools]
+    head = "Here is what I can do:" if understood else "I did not understand that. I can:"
+    if not available:
+        return (
+            "I am the built-in offline model and this conversation has no tools, so I can't "
+            "look anything up. Set OPENAI_API_KEY or OPENAI_BASE_URL for a full model."
+        )
+    return "\n".join([head, *(f"- {line}" for line in available)])
+
+
+def summary_of_runs(runs: Iterable[ToolRun]) -> str:
+    lines = ["Here is what I found:"]
+    for run in runs:
+        outcome = f"failed: {run.error}" if run.error else compact(run.result)
+        lines.append(f"- `{run.name}`: {outcome}")
+    return "\n".join(lines)
+
+
+def compact(value: Any, limit: int = 400) -> str:
+    """A short readable rendering of any JSON value."""
+    if isinstance(value, dict):
+        text = "; ".join(f"{_label(str(k))}: {_inline(v)}" for k, v in value.items())
+    else:
+        text = _inline(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_inline(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_inline(v) for v in value)
+    return str(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", " ".join(text.split()), maxsplit=1)[0]
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
