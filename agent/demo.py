@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from agent import ingest
+from agent.knowledge import index_library
 from agent.runtime import Runtime
 from sample.generate import ensure_sample
 from store import crud
@@ -30,6 +31,11 @@ def load_sample(runtime: Runtime, sample_dir: Path | None = None) -> dict[str, A
         "events": ingest.import_events(engine, folder / "events.jsonl").as_dict(),
         "outcomes": ingest.import_outcomes(engine, folder / "outcomes.csv").as_dict(),
     }
+
+
+def index_content(runtime: Runtime) -> dict[str, Any]:
+    """Index the shipped content library; incremental, so an unchanged library embeds nothing."""
+    return index_library(runtime.settings).as_dict()
 
 
 def score_and_segment(runtime: Runtime) -> dict[str, Any]:

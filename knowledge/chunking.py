@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from knowledge.tokens import encoding
@@ -15,7 +16,9 @@ DEFAULT_OVERLAP = 16
 MIN_TOKENS_BEFORE_HEADING = 24
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
+# Where a long block may be cut: after a sentence, or before a list item or table row (a
+# plain line break inside a paragraph is only wrapping).
+_UNIT = re.compile(r"((?<=[.!?])\s+|\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|\|)))")
 
 
 @dataclass(frozen=True)
@@ -85,17 +88,43 @@ def chunk_markdown(
             continue
         texts = [*pending_headings, piece.text]
         pending_headings.clear()
-        if current and size([*current, *texts]) > max_tokens:
-            flush()
         if not current:
             heading = piece.heading
-        if size([*current, *texts]) > max_tokens:
+        if size([*current, *texts]) <= max_tokens:
+            current.extend(texts)
+            continue
+        if current and size(current) < MIN_TOKENS_BEFORE_HEADING:
+            # Too little to stand alone (a lead-in line): fill it with the start of the block.
+            room = max_tokens - size([*current, *texts[:-1]]) - 2
+            head, rest = _take(piece.text, room, count)
+            if head:
+                current.extend([*texts[:-1], head])
+                flush()
+                heading = piece.heading
+                if rest:
+                    current.append(rest)
+                continue
+        flush()
+        heading = piece.heading
+        if size(texts) > max_tokens:
             texts = [piece.text]  # the heading still travels in Chunk.heading
         current.extend(texts)
     if pending_headings and size([*current, *pending_headings]) <= max_tokens:
         current.extend(pending_headings)
     flush()
     return chunks
+
+
+def _take(text: str, room: int, count: Callable[[str], int]) -> tuple[str, str]:
+    """The longest run of whole sentences or list items from the start of `text` in `room`."""
+    parts = _UNIT.split(text)
+    head = ""
+    for end in range(1, len(parts) + 1, 2):
+        candidate = "".join(parts[:end]).strip()
+        if count(candidate) > room:
+            break
+        head = candidate
+    return head, text[len(head) :].strip() if head else text
 
 
 def _blocks(text: str) -> list[_Piece]:
@@ -120,30 +149,41 @@ def _blocks(text: str) -> list[_Piece]:
 
 
 def _fit(piece: _Piece, *, max_tokens: int, overlap: int, model: str | None) -> list[_Piece]:
-    """The piece itself when it fits, else sentence-packed parts that each fit."""
+    """The piece itself when it fits, else runs of whole sentences or list items that fit."""
     enc = encoding(model)
-    if len(enc.encode_ordinary(piece.text)) <= max_tokens:
+
+    def count(part: str) -> int:
+        return len(enc.encode_ordinary(part))
+
+    if count(piece.text) <= max_tokens:
         return [piece]
     parts: list[str] = []
-    for sentence in filter(None, (s.strip() for s in _SENTENCE_END.split(piece.text))):
-        tokens = enc.encode_ordinary(sentence)
-        if len(tokens) <= max_tokens:
-            candidate = f"{parts[-1]} {sentence}" if parts else sentence
-            if parts and len(enc.encode_ordinary(candidate)) <= max_tokens:
-                parts[-1] = candidate
-            else:
-                parts.append(sentence)
+    rest = piece.text.strip()
+    while rest:
+        head, rest = _take(rest, max_tokens, count)
+        if head:
+            parts.append(head)
             continue
-        step = max_tokens - overlap
-        for start in range(0, len(tokens) - overlap, step):
-            end = start + max_tokens
-            window = enc.decode(tokens[start:end]).strip()
-            # A cut inside a multi-byte character decodes to U+FFFD, which costs more tokens.
-            while end > start + 1 and len(enc.encode_ordinary(window)) > max_tokens:
-                end -= 1
-                window = enc.decode(tokens[start:end]).strip()
-            if window:
-                parts.append(window)
+        # One sentence longer than the limit: overlapping token windows.
+        first, *tail = _UNIT.split(rest, maxsplit=1)
+        parts.extend(_windows(first, max_tokens=max_tokens, overlap=overlap, model=model))
+        rest = tail[-1].strip() if tail else ""
     return [
         _Piece(part, piece.heading, piece.is_heading and i == 0) for i, part in enumerate(parts)
     ]
+
+
+def _windows(text: str, *, max_tokens: int, overlap: int, model: str | None) -> list[str]:
+    enc = encoding(model)
+    tokens = enc.encode_ordinary(text)
+    windows: list[str] = []
+    for start in range(0, max(len(tokens) - overlap, 1), max_tokens - overlap):
+        end = start + max_tokens
+        window = enc.decode(tokens[start:end]).strip()
+        # A cut inside a multi-byte character decodes to U+FFFD, which costs more tokens.
+        while end > start + 1 and len(enc.encode_ordinary(window)) > max_tokens:
+            end -= 1
+            window = enc.decode(tokens[start:end]).strip()
+        if window:
+            windows.append(window)
+    return windows

@@ -27,8 +27,10 @@ def demo(
     loaded = demo_job.load_sample(runtime)
     scored = demo_job.score_and_segment(runtime)
     summary = demo_job.store_summary(runtime)
+    content = demo_job.index_content(runtime)
     if as_json:
-        typer.echo(json.dumps({"loaded": loaded, "scored": scored, "store": summary}, default=str))
+        result = {"loaded": loaded, "scored": scored, "store": summary, "content": content}
+        typer.echo(json.dumps(result, default=str))
         return
     settings = runtime.settings
     typer.echo(
@@ -49,6 +51,11 @@ def demo(
         )
     _print_summary(summary)
     _print_scoring(scored)
+    typer.echo(
+        f"\nContent library: {content['added']} added, {content['updated']} updated, "
+        f"{content['removed']} removed, {content['unchanged']} unchanged; "
+        f"{content['chunks_embedded']} chunks embedded, {content['chunks_total']} indexed"
+    )
 
 
 def _print_scoring(scored: dict) -> None:
