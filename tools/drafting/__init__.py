@@ -1,0 +1,1 @@
+"""Drafting: offline templates, model-backed drafts and the rendered message."""

@@ -1,0 +1,193 @@
+"""Plain sentences and facts out of Markdown snippets, and the small words drafts are made of."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Abbreviations whose full stop does not end a sentence.
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Dr.", "Mr.", "Ms.", "Mrs.", "approx.")
+_DOT = "\u2024"  # one-dot leader: stands in for a protected full stop while splitting
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9₹$€£])")
+_LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_ENUMERATOR = re.compile(r"^\d+[.)]\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+_WORD = re.compile(r"[A-Za-z0-9₹$€£%][\w'’%.,-]*")
+# Sentences that lean on text around them read badly on their own.
+_DANGLING_START = re.compile(
+    r"^(?:and|but|so|or|it|this|that|these|those|they|them|here|there|also|then|which|"
+    r"such|both|each|its|their|few|fewer|more|less|others|another|however|instead|yet|"
+    r"still|even|otherwise|meanwhile)\b",
+    re.IGNORECASE,
+)
+# Calls to action and instructions: a draft has exactly one CTA, its own.
+_IMPERATIVE = re.compile(
+    r"^(?:compare|download|book|watch|check|run|pick|see|read|ask|request|save|open|take|join|"
+    r"register|sign|start|choose|tell|list|map|score|get|try|reply|call|visit|learn|bring|"
+    r"contact|apply|enrol|reserve|find|explore|use|click)\b",
+    re.IGNORECASE,
+)
+_DEICTIC = re.compile(
+    r"\b(?:below|above|this (?:guide|page|article|post|video|pack|template|worksheet|webinar)|"
+    r"the following|see table|click)\b",
+    re.IGNORECASE,
+)
+
+ACRONYMS = {"hr", "mba", "ai", "ml", "pm", "roi", "sql", "l&d", "it", "gst", "emi", "faq"}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A sentence (or a table row put into words) quoted verbatim from a snippet."""
+
+    text: str
+    kind: str  # sentence | row
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def words_of(text: str) -> list[str]:
+    """Lowercase word tokens (for keyword overlap)."""
+    return [w.strip(".,'’%-").lower() for w in _WORD.findall(text) if w.strip(".,'’%-")]
+
+
+def facts(markdown: str) -> list[Fact]:
+    """Every usable sentence and table row of a Markdown snippet, in reading order."""
+    found: list[Fact] = []
+    block: list[str] = []
+    header: list[str] | None = None
+
+    def flush() -> None:
+        if block:
+            found.extend(Fact(s, "sentence") for s in split_sentences(" ".join(block)))
+            block.clear()
+
+    for raw in markdown.splitlines():
+        line = raw.strip()
+        if line.startswith("|"):
+            flush()
+            cells = [_clean(cell) for cell in line.strip("|").split("|")]
+            if _TABLE_RULE.match(line):
+                continue
+            if header is None:
+                header = cells
+            else:
+                row = _row_fact(header, cells)
+                if row:
+                    found.append(Fact(row, "row"))
+            continue
+        header = None
+        if not line or line.startswith("#") or line == "---":
+            flush()
+            continue
+        if _BULLET.match(line):
+            flush()  # a list item is its own block; its wrapped lines follow below
+            line = _BULLET.sub("", line)
+        block.append(line)
+    flush()
+    return found
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of one paragraph of Markdown-free text, each ending with punctuation."""
+    text = _ENUMERATOR.sub("", _clean(text))
+    for abbreviation in _ABBREVIATIONS:
+        text = text.replace(abbreviation, abbreviation.replace(".", _DOT))
+    sentences = []
+    for part in _SENTENCE_END.split(text):
+        sentence = part.replace(_DOT, ".").strip()
+        if not sentence:
+            continue
+        if sentence[-1] not in '.!?"”’)':
+            if sentence.endswith(":"):
+                continue  # a lead-in to a list, not a statement
+            sentence += "."
+        sentences.append(sentence)
+    return sentences
+
+
+def standalone(fact: Fact, *, min_words: int = 6, max_words: int = 40) -> bool:
+    """Can this fact be quoted on its own in an email without its surroundings?"""
+    if fact.kind == "row":
+        return True
+    text = fact.text
+    if not (min_words <= fact.words <= max_words):
+        return False
+    if not text[0].isupper() and not text[0].isdigit() and text[0] not in '“"₹$':
+        return False
+    if text.count(":") > 1 or "·" in text or _IMPERATIVE.match(text):
+        return False  # metadata lines and calls to action are not facts
+    return not (_DANGLING_START.match(text) or _DEICTIC.search(text) or text.endswith("?"))
+
+
+def is_label(fact: Fact) -> bool:
+    """'Instalments: three or six ...': a list entry, fine as a detail, weak as an opener."""
+    head, colon, _ = fact.text.partition(":")
+    return fact.kind == "row" or (bool(colon) and len(head.split()) <= 4)
+
+
+def topic_name(theme: str | None) -> str | None:
+    """'data-science' -> 'data science', 'hr-analytics' -> 'HR analytics'."""
+    if not theme or theme == "general":
+        return None
+    return " ".join(
+        part.upper() if part in ACRONYMS else part for part in theme.replace("_", "-").split("-")
+    )
+
+
+def short_label(cta: str, limit: int = 60) -> str:
+    """A button label from a call to action: its first clause, at most `limit` characters.
+
+    'Still unsure? Reply to this email or book a call' -> 'Book a call' (a button cannot
+    take a reply)."""
+    cta = cta.rsplit("?", 1)[-1].strip() or cta
+    choices = [c.strip() for c in re.split(r"\s+or\s+", cta) if c.strip()]
+    if len(choices) > 1 and choices[0].lower().startswith("reply"):
+        cta = choices[1][:1].upper() + choices[1][1:]
+    label = re.split(r"\s*(?:\(|;|: | - | – | — |, then | and then )", cta, maxsplit=1)[0]
+    label = label.strip().rstrip(".")
+    if len(label) <= limit:
+        return label
+    cut = label[: limit + 1].rsplit(" ", 1)[0]
+    for joiner in (" and", " or", " to", " the", " a", " for", " of", ","):
+        if cut.endswith(joiner):
+            cut = cut[: -len(joiner)]
+    return cut.rstrip(",;: ")
+
+
+def lower_first(text: str) -> str:
+    """'Download the guide' -> 'download the guide' (keeps acronyms such as 'ROI ...')."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def truncate(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _clean(text: str) -> str:
+    text = _LINK.sub(r"\1", text)
+    text = _EMPHASIS.sub("", text)
+    return " ".join(text.split())
+
+
+def _row_fact(header: list[str], cells: list[str]) -> str | None:
+    """'| PG Diploma | 11 months | ₹2,45,000 |' -> 'PG Diploma: duration 11 months; fee ...'."""
+    if len(cells) < 2 or not cells[0] or len(header) != len(cells):
+        return None
+    parts = [
+        f"{lower_first(name)} {value}"
+        for name, value in zip(header[1:], cells[1:], strict=True)
+        if value and value not in ("—", "-", "–")
+    ]
+    if not parts:
+        return None
+    return f"{cells[0]}: {'; '.join(parts)}."
