@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.settings import Settings, get_settings
-from knowledge import tokens
 from knowledge.base import Embedder, IndexReport, KnowledgeBase
 from knowledge.embeddings import MiniLMEmbeddingFunction, OpenAIEmbeddingFunction
 from knowledge.library import DEFAULT_SOURCE
@@ -32,8 +31,6 @@ def open_knowledge_base(
     """The knowledge base: embedded under `path` when given, else the Chroma server at
     CHROMA_HOST, else embedded under var/kb."""
     settings = settings or get_settings()
-    # tiktoken finds its offline BPE files under var/ from here on (chunking counts tokens).
-    tokens.use_cache_dir(settings.var_dir / "tiktoken")
     return KnowledgeBase.open(
         path if path is not None else kb_dir(settings),
         host=None if path is not None else settings.chroma_host,

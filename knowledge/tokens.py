@@ -56,6 +56,14 @@ def seed_cache(cache_dir: Path | None = None) -> Path:
 
 @lru_cache(maxsize=4)
 def _seeded(target: Path) -> Path:
+    try:
+        return _seed(target)
+    except OSError:
+        # Not writable (another user's temp folder, a read-only disk): a private folder works.
+        return _seed(Path(tempfile.mkdtemp(prefix="nurture-tiktoken-")))
+
+
+def _seed(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for name, (url, sha256) in _BLOBS.items():
         cached = target / hashlib.sha1(url.encode()).hexdigest()

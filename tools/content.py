@@ -49,7 +49,7 @@ def _snippet(result: SearchResult, text: str) -> Snippet:
     return Snippet(
         title=result.title,
         url=result.url,
-        stage=result.stage,  # type: ignore[arg-type]  # validated by the library loader
+        stage=result.stage,  # validated by the library loader
         asset_type=result.asset_type or None,
         cta=result.cta or None,
         text=text,

@@ -1,0 +1,52 @@
+"""The offline embedding model: sentence-transformers semantics from the int8 ONNX export."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from knowledge.embeddings import MINILM_DIMENSIONS, MiniLMEmbeddingFunction
+
+
+def test_similar_sentences_are_close_and_unrelated_ones_far() -> None:
+    model = MiniLMEmbeddingFunction()
+    vectors = model.embed_array(
+        [
+            "A man is eating food.",
+            "A man is eating a piece of bread.",
+            "How much does the data science course cost?",
+            "Fees and instalments for the data science programme",
+            "The girl is carrying a baby.",
+        ]
+    )
+    assert vectors.shape == (5, MINILM_DIMENSIONS)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosine = vectors @ vectors.T
+    # all-MiniLM-L6-v2 (fp32, sentence-transformers) gives about 0.76 for the first pair.
+    assert 0.68 < cosine[0, 1] < 0.84
+    assert cosine[2, 3] > 0.6
+    assert cosine[0, 2] < 0.2 and cosine[1, 4] < 0.2 and cosine[3, 4] < 0.2
+
+
+def test_padding_to_the_longest_text_does_not_change_a_vector() -> None:
+    model = MiniLMEmbeddingFunction(batch_size=8)
+    short = "Book a counselling call"
+    long = "A much longer passage about scholarships, instalments and employer sponsorship " * 4
+    alone = model.embed_array([short])[0]
+    padded = model.embed_array([long, short, long])[1]
+    assert np.allclose(alone, padded, atol=1e-4)
+
+
+def test_text_past_the_window_is_truncated_not_rejected() -> None:
+    model = MiniLMEmbeddingFunction()
+    text = "data " * 2000
+    assert model.count_model_tokens(text) == 256
+    assert model.embed_array([text]).shape == (1, MINILM_DIMENSIONS)
+    assert model.embed_array([]).shape == (0, MINILM_DIMENSIONS)
+
+
+def test_chroma_calls_it_and_rebuilds_it_from_its_config() -> None:
+    model = MiniLMEmbeddingFunction(batch_size=4)
+    [vector] = model(["hello"])
+    assert len(vector) == MINILM_DIMENSIONS
+    rebuilt = MiniLMEmbeddingFunction.build_from_config(model.get_config())
+    assert rebuilt.batch_size == 4 and rebuilt.name() == model.name()

@@ -1,0 +1,157 @@
+"""The knowledge base on real Chroma: incremental indexing, filters, diversity, citations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.base import KnowledgeBase, KnowledgeBaseError
+from knowledge.library import LibraryError
+from tests.unit.kb.conftest import ASSETS, SITE, CountingEmbedder, render, write_library
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_reindexing_an_unchanged_folder_embeds_nothing(
+    kb: KnowledgeBase, library: Path, counting: CountingEmbedder
+) -> None:
+    first = kb.index_folder(library)
+    assert (first.added, first.updated, first.removed, first.unchanged) == (len(ASSETS), 0, 0, 0)
+    assert first.chunks_embedded == counting.embedded == first.chunks_total == kb.count()
+    before = counting.embedded
+    second = kb.index_folder(library)
+    assert (second.added, second.updated, second.removed) == (0, 0, 0)
+    assert second.unchanged == len(ASSETS)
+    assert second.chunks_embedded == 0 and counting.embedded == before
+    assert second.chunks_total == first.chunks_total
+
+
+def test_a_changed_file_replaces_its_chunks(
+    kb: KnowledgeBase, library: Path, counting: CountingEmbedder
+) -> None:
+    kb.index_folder(library)
+    total_before = kb.count()
+    pricing_before = len(kb.collection.get(where={"url": f"{SITE}/pricing"})["ids"])
+    assert pricing_before > 1
+    counting.embedded = 0
+    new_body = "# Fees\n\nEvery programme now costs 99,000 rupees."
+    changed = dict(ASSETS["pricing.md"], body=[new_body])
+    (library / "pricing.md").write_text(render(changed), encoding="utf-8")
+    report = kb.index_folder(library)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, len(ASSETS) - 1)
+    assert report.changed_assets == ["pricing.md"]
+    # Only the changed asset was embedded: its one new chunk.
+    assert counting.embedded == report.chunks_embedded == 1
+    stored = kb.collection.get(where={"url": f"{SITE}/pricing"}, include=["documents"])
+    assert stored["documents"] == [new_body]
+    assert kb.count() == total_before - pricing_before + 1
+
+
+def test_a_deleted_file_disappears_and_a_renamed_one_is_kept(
+    kb: KnowledgeBase, library: Path, counting: CountingEmbedder
+) -> None:
+    kb.index_folder(library)
+    (library / "security.md").unlink()
+    (library / "stall.md").rename(library / "why-courses-stall.md")
+    counting.embedded = 0
+    report = kb.index_folder(library)
+    assert (report.added, report.updated, report.removed) == (0, 0, 1)
+    assert report.unchanged == len(ASSETS) - 1 and counting.embedded == 0
+    assert kb.collection.get(where={"url": f"{SITE}/security"})["ids"] == []
+    urls = {r.url for r in kb.search("encrypted learner data and vendor questionnaires", k=5)}
+    assert f"{SITE}/security" not in urls and urls
+
+
+def test_changing_the_chunk_settings_reembeds_everything(
+    tmp_path: Path, library: Path, counting: CountingEmbedder
+) -> None:
+    KnowledgeBase.open(tmp_path / "kb", embedder=counting).index_folder(library)
+    finer = KnowledgeBase(
+        KnowledgeBase.open(tmp_path / "kb").client, counting, max_tokens=40, overlap=4
+    )
+    report = finer.index_folder(library)
+    assert report.updated == len(ASSETS) and report.unchanged == 0
+    metas = finer.collection.get(include=["metadatas"])["metadatas"] or []
+    assert {m["chunker"] for m in metas} == {finer.chunker}
+
+
+def test_a_bad_library_is_refused_before_the_index_is_touched(
+    kb: KnowledgeBase, library: Path
+) -> None:
+    kb.index_folder(library)
+    count = kb.count()
+    (library / "broken.md").write_text("---\ntitle: x\nstage: later\n---\nbody\n")
+    with pytest.raises(LibraryError) as caught:
+        kb.index_folder(library)
+    assert "broken.md" in str(caught.value) and "'stage'" in str(caught.value)
+    assert kb.count() == count
+
+
+def test_results_cite_their_asset_and_chunk(indexed: KnowledgeBase) -> None:
+    results = indexed.search("can I pay the fee in monthly instalments?", k=3)
+    top = results[0]
+    assert top.url == f"{SITE}/pricing" and top.title == ASSETS["pricing.md"]["title"]
+    assert top.heading == "Instalments" and "instalments" in top.text
+    assert top.citation == f"{top.title} ({top.url})"
+    assert top.asset == "pricing.md" and top.chunk >= 1
+    assert top.stage == "decision" and top.segments == ("late:pricing", "enterprise")
+    assert top.cta == ASSETS["pricing.md"]["cta"]
+    scores = [r.score for r in results]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 1
+
+
+def test_results_come_from_different_assets(indexed: KnowledgeBase) -> None:
+    query = "programme fee, instalments, paying in full and employer sponsorship"
+    diverse = indexed.search(query, k=3)
+    assert len({r.url for r in diverse}) == 3
+    # The pricing page holds the four best chunks; two per asset lets a second one in.
+    two_each = indexed.search(query, k=3, per_asset=2)
+    assert [r.url for r in two_each].count(f"{SITE}/pricing") == 2
+
+
+def test_stage_and_segment_filters(indexed: KnowledgeBase) -> None:
+    query = "paying for the course"
+    problem = indexed.search(query, stage="problem", k=5)
+    assert [r.url for r in problem] == [f"{SITE}/blog/why-courses-stall"]
+    enterprise = indexed.search(query, segment="enterprise", k=5)
+    assert {r.url for r in enterprise} == {f"{SITE}/pricing", f"{SITE}/security"}
+    both = indexed.search(query, stage="decision", segment="late:pricing", k=5)
+    assert {r.url for r in both} == {f"{SITE}/pricing", f"{SITE}/scholarships"}
+    assert indexed.search(query, segment="tofu:agriculture") == []
+
+
+def test_bad_requests_say_what_is_wrong(indexed: KnowledgeBase) -> None:
+    with pytest.raises(KnowledgeBaseError, match="stage: 'late' is not one of"):
+        indexed.search("fees", stage="late")
+    with pytest.raises(KnowledgeBaseError, match="query"):
+        indexed.search("   ")
+    with pytest.raises(KnowledgeBaseError, match="k: must be at least 1"):
+        indexed.search("fees", k=0)
+
+
+def test_an_empty_index_returns_nothing(kb: KnowledgeBase) -> None:
+    assert kb.search("anything") == []
+
+
+_REOPEN = """
+import sys
+import chromadb
+import knowledge.embeddings  # registers the embedding function with Chroma
+client = chromadb.PersistentClient(sys.argv[1], chromadb.Settings(anonymized_telemetry=False))
+[name] = [c.name for c in client.list_collections()]
+found = client.get_collection(name).query(query_texts=["monthly instalments"], n_results=1)
+print(found["metadatas"][0][0]["url"])
+"""
+
+
+def test_a_collection_reopens_with_its_registered_embedding(tmp_path: Path) -> None:
+    KnowledgeBase.open(tmp_path / "kb").index_folder(write_library(tmp_path / "lib"))
+    done = subprocess.run(
+        [sys.executable, "-c", _REOPEN, str(tmp_path / "kb")],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == f"{SITE}/pricing"
