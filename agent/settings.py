@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     business_timezone: str = Field(
         "UTC", alias="NURTURE_BUSINESS_TIMEZONE", description="the SDR team's zone (IANA name)"
     )
+    # Who signs nurture emails: a real person and a postal address (anti-spam law).
+    sender_name: str = Field("Priya Nair", alias="NURTURE_SENDER_NAME")
+    sender_title: str = Field("Admissions counsellor", alias="NURTURE_SENDER_TITLE")
+    sender_company: str = Field("X Education", alias="NURTURE_SENDER_COMPANY")
+    sender_email: str = Field("priya@x-education.example", alias="NURTURE_SENDER_EMAIL")
+    sender_address: str = Field(
+        "12 MG Road, Bengaluru 560001, India", alias="NURTURE_SENDER_ADDRESS"
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8080",
+        alias="NURTURE_PUBLIC_URL",
+        description="where leads reach nurture serve (unsubscribe links)",
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
