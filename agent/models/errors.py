@@ -11,6 +11,7 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
     OutputParserException,
 )
+from langchain_core.messages import AIMessage
 
 from agent.models.budget import BudgetExceeded
 from agent.models.factory import describe_model
@@ -55,6 +56,29 @@ def explain_model_error(error: BaseException, settings: Settings) -> str:
     if isinstance(error, ModelError):
         return f"{model} failed: {_first_line(error)}"
     return f"Unexpected model error: {_first_line(error)}"
+
+
+def invalid_tool_calls_error(message: AIMessage) -> OutputParserException | None:
+    """The model's malformed tool calls as one clear, catchable error; None when all parsed.
+
+    langchain-openai puts tool calls whose arguments are not JSON in `invalid_tool_calls` and
+    `with_structured_output` then answers None without an error: check the raw message with
+    this, and ask again with the error as `observation` (it is meant to be sent back).
+    """
+    if not message.invalid_tool_calls:
+        return None
+    problems = []
+    for call in message.invalid_tool_calls:
+        detail = (call.get("error") or "").split("Received ")[-1].split("\n")[0].strip()
+        problems.append(f"{call.get('name') or 'a tool'} ({detail or 'unreadable arguments'})")
+    text = "the model sent tool-call arguments that are not valid JSON: " + "; ".join(problems)
+    sent = [str(call.get("args") or "") for call in message.invalid_tool_calls]
+    return OutputParserException(
+        text,
+        observation=text + ". Call the tool again with valid JSON arguments.",
+        llm_output="\n".join(sent),
+        send_to_llm=True,
+    )
 
 
 def _first_line(error: BaseException) -> str:

@@ -71,7 +71,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "hand_off",
         (
-            r"\bhand(?:[- ]?(?:it|them|him|her|this lead))?[- ]?off\b|\bhandoff\b|"
+            r"\bhand\b(?:\s+\S+){0,3}?\s+off\b|\bhand-?off\b|"
             r"\bescalate\b",
         ),
         5,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from langchain_core.messages import BaseMessage
@@ -86,7 +86,7 @@ class ResponderRegistry:
 DEFAULT_RESPONDERS = ResponderRegistry()
 
 
-def find_context(messages: list[BaseMessage]) -> DecisionContext:
+def find_context(messages: Sequence[BaseMessage]) -> DecisionContext:
     """The `DecisionContext` in the newest `<context>...</context>` block of the prompt."""
     for message in reversed(messages):
         found = _CONTEXT.findall(message.text)
