@@ -15,7 +15,13 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, Embeddable, EmbeddingFunction, Where
 
-from knowledge.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, Chunk, chunk_markdown
+from knowledge.chunking import (
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_OVERLAP,
+    Chunk,
+    chunk_markdown,
+    plain_text,
+)
 from knowledge.embeddings import MiniLMEmbeddingFunction
 from knowledge.library import DEFAULT_SOURCE, STAGES, Asset, load_library
 
@@ -109,11 +115,12 @@ def _chunk_ids(key: str, count: int) -> list[str]:
 
 
 def embedding_text(asset: Asset, chunk: Chunk) -> str:
-    """What is embedded: the chunk with its asset title and section heading as context."""
+    """What is embedded: the chunk as plain text, with its asset title and section as context."""
+    body = plain_text(chunk.text)
     lines = [asset.title]
-    if chunk.heading and chunk.heading != asset.title and chunk.heading not in chunk.text[:200]:
+    if chunk.heading and chunk.heading != asset.title and chunk.heading not in body[:200]:
         lines.append(chunk.heading)
-    lines.append(chunk.text)
+    lines.append(body)
     return "\n".join(lines)
 
 
@@ -133,7 +140,7 @@ class KnowledgeBase:
         self.max_tokens = max_tokens
         self.overlap = overlap
         # Chunks made with other settings are re-embedded on the next run.
-        self.chunker = f"md-{max_tokens}-{overlap}-v1"
+        self.chunker = f"md-{max_tokens}-{overlap}-v2"
         self._collection: Collection | None = None
 
     @classmethod

@@ -21,6 +21,19 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _UNIT = re.compile(r"((?<=[.!?])\s+|\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|\|)))")
 
 
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", re.MULTILINE)
+_MARKUP = re.compile(r"(^|\s)#{1,6}\s+|\*\*|__|`|^\s*[-*+]\s+|\|", re.MULTILINE)
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown as one plain line: no heading marks, emphasis, bullets or table rules and bars.
+
+    Used for what is embedded (the model was trained on prose, and markup costs tokens) and
+    for snippets quoted in prompts.
+    """
+    return " ".join(_MARKUP.sub(" ", _TABLE_RULE.sub(" ", markdown)).split())
+
+
 @dataclass(frozen=True)
 class Chunk:
     """One passage: its position in the asset, its text and the section it sits in."""

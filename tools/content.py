@@ -9,6 +9,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, tool
 
 from knowledge.base import KnowledgeBase, KnowledgeBaseError, SearchResult
+from knowledge.chunking import plain_text
 from knowledge.tokens import count_tokens, encoding
 from tools.schemas import Snippet
 
@@ -16,13 +17,12 @@ DEFAULT_TOKEN_BUDGET = 600
 MAX_K = 8
 # Below this a snippet says too little to cite: leave it out rather than cut it to nothing.
 MIN_SNIPPET_TOKENS = 24
-_MARKUP = re.compile(r"(^|\s)#{1,6}\s+|\*\*|__|`|^\s*[-*]\s+|\|", re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def compact(text: str) -> str:
     """Markdown to one plain line: headings, emphasis, bullets and table bars removed."""
-    return " ".join(_MARKUP.sub(" ", text).split())
+    return plain_text(text)
 
 
 def fit_tokens(text: str, budget: int) -> str:
