@@ -128,6 +128,7 @@ FRESH_SUBJECTS = (
     ("one question about {topic}", "one quick question"),
     ("should I stop writing about {topic}?", "should I stop writing?"),
 )
+_ANAPHORA = re.compile(r"\b(?:them|these|those|this one|the above|such)\b", re.IGNORECASE)
 _PRICE_WORDS = re.compile(r"\b(?:fee|fees|price|pricing|₹|instalments?)\b", re.IGNORECASE)
 
 
@@ -252,7 +253,11 @@ def _plan(ctx: DecisionContext) -> _Plan:
             candidates.append((score, fact, snippet))
     candidates.sort(key=lambda item: -item[0])
     from_primary = [item for item in candidates if item[2] is primary]
-    insight_pool = [item for item in from_primary if not is_label(item[1])] or from_primary
+    insight_pool = (
+        [item for item in from_primary if not is_label(item[1]) and not item[1].listed]
+        or [item for item in from_primary if not is_label(item[1])]
+        or from_primary
+    )
     if insight_pool:
         insight = insight_pool[0][1]
     else:
@@ -304,6 +309,9 @@ def _fact_score(fact: Fact, keywords: dict[str, set[str]]) -> float:
     score += 0.5 if words & {"you", "your"} else 0.0
     score += 0.5 if 10 <= fact.words <= 30 else 0.0
     score -= 0.75 if re.match(r"^(?:we|our)\b", fact.text, re.IGNORECASE) else 0.0  # no pitch
+    # Leaning on what came before ("gives you them") or a bare list reads badly on its own.
+    score -= 1.0 if _ANAPHORA.search(fact.text) else 0.0
+    score -= 1.5 if fact.words < 5 * fact.text.count(",") else 0.0
     return score
 
 
@@ -391,10 +399,12 @@ def _subject(plan: _Plan) -> str:
         if plan.stage == "decision" and _PRICE_WORDS.search(plan.primary.text):
             options.append(PRICING_SUBJECT)
         if plan.company and plan.stage in COMPANY_SUBJECTS and "enterprise" in lead.segments:
-            options.append(COMPANY_SUBJECTS[plan.stage])
+            # a buyer for a team: its own subject, and the asset's title, not learner angles
+            options += [COMPANY_SUBJECTS[plan.stage], ("{title}", "{title}")]
         if "re-engage" in lead.segments:
             options.append(RE_ENGAGE_SUBJECT)
-        options.extend(SUBJECTS[plan.stage])
+        if not options or plan.stage not in COMPANY_SUBJECTS or "enterprise" not in lead.segments:
+            options.extend(SUBJECTS[plan.stage])
         # Vary by lead, deterministically, so a segment does not get one identical subject.
         start = lead.lead_id % len(options)
     title = lower_first(_short_title(plan.primary.title))
@@ -414,6 +424,9 @@ def _short_title(title: str) -> str:
 
     A short label before the colon (Video, FAQ, Case study) is dropped; a long head is the
     title proper and its subtitle goes."""
+    question = title.find("?")
+    if 0 < question < 70:
+        return title[: question + 1]  # a question title is its own hook
     head, _, tail = title.partition(":")
     if tail.strip() and len(head.split()) <= 2:
         tail = tail.strip()

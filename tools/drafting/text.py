@@ -12,6 +12,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9₹$
 _LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_TERMINAL = re.compile(r"[.!?][\"”’)]*$")
+_PLACEHOLDER = re.compile(r"\[[^\]]*\]")  # "[your team size]" in templates
 _ENUMERATOR = re.compile(r"^\d+[.)]\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 _WORD = re.compile(r"[A-Za-z0-9₹$€£%][\w'’%.,-]*")
@@ -19,7 +21,7 @@ _WORD = re.compile(r"[A-Za-z0-9₹$€£%][\w'’%.,-]*")
 _DANGLING_START = re.compile(
     r"^(?:and|but|so|or|it|this|that|these|those|they|them|here|there|also|then|which|"
     r"such|both|each|its|their|few|fewer|more|less|others|another|however|instead|yet|"
-    r"still|even|otherwise|meanwhile)\b",
+    r"still|even|otherwise|meanwhile|she|he|his|her|ours|theirs|yes|no)\b",
     re.IGNORECASE,
 )
 # Calls to action and instructions: a draft has exactly one CTA, its own.
@@ -35,6 +37,12 @@ _DEICTIC = re.compile(
     re.IGNORECASE,
 )
 
+# Words that start a title or a call to action and are never part of a name.
+_LOWER_STARTS = {
+    "the", "a", "an", "how", "what", "why", "when", "where", "which", "who", "see", "download",
+    "book", "check", "watch", "open", "request", "save", "compare", "start", "talk", "read",
+    "your", "our", "from", "is", "are", "still", "reply", "run", "take", "join", "get", "try",
+}  # fmt: skip
 ACRONYMS = {"hr", "mba", "ai", "ml", "pm", "roi", "sql", "l&d", "it", "gst", "emi", "faq"}
 
 
@@ -43,7 +51,8 @@ class Fact:
     """A sentence (or a table row put into words) quoted verbatim from a snippet."""
 
     text: str
-    kind: str  # sentence | row
+    kind: str  # sentence | row | answer (to a question before it) | item (a bare list entry)
+    listed: bool = False  # from a bullet list: fine as a detail, often a fragment as an opener
 
     @property
     def words(self) -> int:
@@ -61,9 +70,11 @@ def facts(markdown: str) -> list[Fact]:
     block: list[str] = []
     header: list[str] | None = None
 
+    listed = False
+
     def flush() -> None:
         if block:
-            found.extend(Fact(s, "sentence") for s in split_sentences(" ".join(block)))
+            found.extend(_block_facts(" ".join(block), listed=listed))
             block.clear()
 
     for raw in markdown.splitlines():
@@ -87,9 +98,30 @@ def facts(markdown: str) -> list[Fact]:
         if _BULLET.match(line):
             flush()  # a list item is its own block; its wrapped lines follow below
             line = _BULLET.sub("", line)
-        block.append(line)
+            listed = True
+        elif not block:
+            listed = False
+        block.append(line.lstrip("> "))
     flush()
     return found
+
+
+def _block_facts(text: str, *, listed: bool = False) -> list[Fact]:
+    """A paragraph's sentences; an answer to a question in it, or an unpunctuated list entry,
+    only makes sense next to its surroundings and is marked so."""
+    sentences = split_sentences(text)
+    ends_bare = not _TERMINAL.search(_clean(text))
+    block_facts: list[Fact] = []
+    after_question = False
+    for index, sentence in enumerate(sentences):
+        kind = "sentence"
+        if after_question:
+            kind = "answer"
+        elif ends_bare and index == len(sentences) - 1:
+            kind = "item"
+        block_facts.append(Fact(sentence, kind, listed=listed))
+        after_question = after_question or sentence.endswith("?")
+    return block_facts
 
 
 def split_sentences(text: str) -> list[str]:
@@ -114,12 +146,14 @@ def standalone(fact: Fact, *, min_words: int = 6, max_words: int = 40) -> bool:
     """Can this fact be quoted on its own in an email without its surroundings?"""
     if fact.kind == "row":
         return True
+    if fact.kind != "sentence":
+        return False
     text = fact.text
     if not (min_words <= fact.words <= max_words):
         return False
     if not text[0].isupper() and not text[0].isdigit() and text[0] not in '“"₹$':
         return False
-    if text.count(":") > 1 or "·" in text or _IMPERATIVE.match(text):
+    if text.count(":") > 1 or "·" in text or _IMPERATIVE.match(text) or _PLACEHOLDER.search(text):
         return False  # metadata lines and calls to action are not facts
     return not (_DANGLING_START.match(text) or _DEICTIC.search(text) or text.endswith("?"))
 
@@ -160,7 +194,12 @@ def short_label(cta: str, limit: int = 60) -> str:
 
 
 def lower_first(text: str) -> str:
-    """'Download the guide' -> 'download the guide' (keeps acronyms such as 'ROI ...')."""
+    """'Download the guide' -> 'download the guide'; keeps 'ROI ...' and 'Data Science ...'."""
+    words = text.split()
+    if words and words[0].lower() in _LOWER_STARTS:
+        return text[0].lower() + text[1:]
+    if len(words) > 1 and words[1][:1].isupper():
+        return text  # a title or a name: 'Data Science Career Guide'
     if len(text) > 1 and text[0].isupper() and not text[1].isupper():
         return text[0].lower() + text[1:]
     return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -34,6 +36,11 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     ("override_instructions", r"\bfrom\s+now\s+on\s*,?\s+(?:you|always|never|only|respond|reply)"),
     ("override_instructions", r"\bdo\s+not\s+follow\s+(?:the|your|any)\s+(?:rules|instructions)"),
+    (
+        "override_instructions",
+        r"\b(?:forget|ignore|disregard)\s+(?:everything|all|anything)\s+(?:you\s+(?:were|have\s+"
+        r"been|are)\s+told|above|before|previously|said\s+before)",
+    ),
     # the same in French, Spanish and German
     (
         "override_instructions",
@@ -63,6 +70,14 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     ("prompt_leak", r"\bwhat\s+(?:are|were)\s+your\s+(?:instructions|rules|system\s+prompt)"),
     (
+        "prompt_leak",
+        r"\b(?:repeat|print|output|spell-check|translate)\s+(?:the\s+|all\s+)?"
+        r"(?:words|text|everything|instructions|prompt)\s+(?:above|before\s+this)"
+        r"|\b(?:print|repeat|output|show|reveal)\s+(?:the\s+)?(?:above|previous|preceding)\s+"
+        r"(?:prompt|instructions|text)",
+    ),
+    ("role_marker", r"(?:={4,}|-{4,}|#{4,})\s*(?:END|BEGIN|STOP)\b"),
+    (
         "tool_call",
         r"[{,]\s*\"(?:tool_calls?|function_call|tool|name|function|arguments|action|"
         r"recipient_name)\"\s*:\s*[\"{\[]",
@@ -77,6 +92,11 @@ PATTERNS: tuple[tuple[str, str], ...] = (
         r"\b(?:send|give|show|list|share|email|forward|export|dump|tell)\b[^.\n]{0,30}"
         r"\b(?:other|all|every|your|the\s+other)\s+(?:leads?|customers?|contacts?|prospects?|"
         r"users?|clients?|people'?s?|email\s+addresses|records|data\s*base|database)",
+    ),
+    (
+        "data_exfiltration",
+        r"\b(?:export|dump|download|extract|leak|copy)\b[^.\n]{0,30}\b(?:database|data\s*base|crm"
+        r"|lead\s+list|customer\s+list|contact\s+list|mailing\s+list)\b",
     ),
     (
         "data_exfiltration",
@@ -106,7 +126,7 @@ _COMPILED = tuple((code, re.compile(pattern, re.IGNORECASE)) for code, pattern i
 _HIDDEN = re.compile(
     "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
 )
-_BASE64_BLOB = re.compile(r"(?:[A-Za-z0-9+/]{4}){20,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+_BASE64_BLOB = re.compile(r"(?:[A-Za-z0-9+/]{4}){8,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _TAG_LIKE = re.compile(
     r"</?\s*(?:lead_text|context|system|assistant|human|user|developer|tool[_a-z]*|"
     r"function[_a-z]*|instructions?)\b[^>]*>",
@@ -142,9 +162,10 @@ def injection_signals(text: str | None) -> list[InjectionSignal]:
         if match:
             seen.add(code)
             signals.append(InjectionSignal(code, _excerpt(normal, match.start(), match.end())))
-    blob = _BASE64_BLOB.search(normal)
-    if blob:
-        signals.append(InjectionSignal("encoded_payload", _excerpt(normal, *blob.span())))
+    for blob in _BASE64_BLOB.finditer(normal):
+        if _decodes_to_text(blob.group(0)):
+            signals.append(InjectionSignal("encoded_payload", _excerpt(normal, *blob.span())))
+            break
     return signals
 
 
@@ -163,6 +184,17 @@ def sanitize_lead_text(text: str | None, limit: int = MAX_LEAD_TEXT) -> str:
     if len(clean) > limit:
         clean = clean[:limit].rstrip() + " […]"
     return f"{FENCE_OPEN}{clean}{FENCE_CLOSE}"
+
+
+def _decodes_to_text(blob: str) -> bool:
+    """Base64 that decodes to readable text is a hidden message (a hash or an id is not)."""
+    try:
+        decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True)
+        text = decoded.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    readable = sum(ch.isprintable() or ch.isspace() for ch in text)
+    return len(text) >= 16 and readable / len(text) > 0.95 and " " in text
 
 
 def _normalize(text: str) -> str:
