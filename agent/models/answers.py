@@ -454,27 +454,36 @@ def design(run: ToolRun) -> str:
     merged = {**_inner(result, "definition"), **result}
     goal = pick(merged, "goal", "description") or run.args.get("goal")
     lines = ["**Proposed nurture**" + (f": {goal}" if goal else "")]
-    targets = pick(merged, "segments", "enrol", "enroll", "audience")
+    targets = pick(merged, "segments") or pick(_inner(merged, "enrol"), "segments")
     if targets:
-        lines.append(f"- Who: {_inline(targets)}")
-    cadence = pick(merged, "cadence")
-    steps = pick(merged, "steps", "touches")
-    if cadence:
-        lines.append(f"- Cadence: {_inline(cadence)}")
+        lines.append("- Who: " + ", ".join(f"`{t}`" for t in _as_list(targets)))
+    events = pick(merged, "enrol_on_events", "on_events")
+    if events:
+        lines.append("- Also enrols on: " + ", ".join(str(e) for e in _as_list(events)))
+    cadence = merged.get("cadence")
+    if isinstance(cadence, dict):
+        lines.append("- Cadence: " + _cadence_line(cadence))
+    elif cadence:
+        lines.append(f"- Cadence: {cadence}")
+    steps = pick(cadence if isinstance(cadence, dict) else {}, "steps") or pick(
+        merged, "steps", "touches"
+    )
     if isinstance(steps, list) and steps:
         lines.append(f"- {len(steps)} touches:")
         lines += [f"  {i}. {_step_line(step)}" for i, step in enumerate(steps, start=1)]
-    content_map = pick(merged, "content_map", "content", "content_by_stage")
+    content_map = pick(merged, "content_map", "content_by_stage")
     if isinstance(content_map, dict) and content_map:
         lines.append("- Content by stage:")
         for stage, items in content_map.items():
             lines.append(f"  - {stage}: {_links(items)}")
     triggers = pick(merged, "triggers")
     if triggers:
-        lines.append(f"- Triggers: {_inline(triggers)}")
-    handoff = pick(merged, "handoff", "hand_off", "handoff_rule", "hand_off_rule")
+        lines.append("- Triggers:")
+        lines += [f"  - {_trigger_line(trigger)}" for trigger in _as_list(triggers)]
+    handoff = pick(merged, "handoff_rule", "hand_off_rule", "handoff", "hand_off")
     if handoff:
-        lines.append(f"- Hand-off: {_inline(handoff)}")
+        text = pick(handoff, "description") if isinstance(handoff, dict) else handoff
+        lines.append(f"- Hand-off: {_inline(text or handoff)}")
     missing = pick(merged, "missing", "questions", "open_questions")
     if missing:
         lines.append("\nTo finish it I need to know:")
@@ -482,15 +491,35 @@ def design(run: ToolRun) -> str:
     return "\n".join(lines)
 
 
+def _cadence_line(cadence: dict[str, Any]) -> str:
+    touches, days = cadence.get("touches"), cadence.get("days")
+    parts = []
+    if touches and days:
+        parts.append(f"{touches} touches over {days} days")
+    parts += [str(cadence[key]) for key in ("spacing", "evergreen") if cadence.get(key)]
+    return "; ".join(parts) or _inline(cadence)
+
+
+def _trigger_line(trigger: Any) -> str:
+    if isinstance(trigger, dict) and trigger.get("when"):
+        return f"{trigger['when']} → {trigger.get('then', '')}".rstrip(" →")
+    return _inline(trigger)
+
+
 def _step_line(step: Any) -> str:
     if not isinstance(step, dict):
         return str(step)
     day = pick(step, "day", "day_offset", "offset_days")
     parts = [f"day {day}" if day is not None else None]
-    parts += [str(step[key]) for key in ("channel", "stage", "theme", "goal") if step.get(key)]
-    link = pick(step, "url", "content_url")
+    parts += [str(step[key]) for key in ("channel", "stage", "theme") if step.get(key)]
     line = " · ".join(part for part in parts if part)
-    return f"{line} ({link})" if link else line
+    if step.get("goal"):
+        line += f": {step['goal']}"
+    link = pick(step, "content", "url", "content_url")
+    title = pick(step, "content_title", "title")
+    if link and isinstance(link, str):
+        line += f" ([{title}]({link}))" if title else f" ({link})"
+    return line
 
 
 def _links(items: Any) -> str:

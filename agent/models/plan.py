@@ -335,7 +335,10 @@ def plan_design(request: Request, conversation: Conversation, toolbox: Toolbox) 
     design = conversation.run("design_sequence")
     if design is None:
         return (
-            toolbox.call("design_sequence", goal=slots.goal or request.text, segment=slots.segment,
+            # The design tool reads the audience from the goal's words; only a segment name
+            # written out is passed as one.
+            toolbox.call("design_sequence", goal=slots.goal or request.text,
+                         segment=slots.segment_name,
                          days=slots.days or 60, touches=slots.touches),
         )  # fmt: skip
     if design.error:

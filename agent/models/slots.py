@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 # Words -> the product's segment names (tools/segments/segments.yaml); first match wins.
 SEGMENT_WORDS: tuple[tuple[str, str], ...] = (
-    (r"\b(?:tofu|mofu|late):[a-z0-9][a-z0-9-]*", ""),  # an explicit segment name, as written
+    (r"\b(?:tofu|mofu|late|cluster):(?:[a-z0-9][a-z0-9-]*|\*)", ""),  # a name, as written
     (r"\bre-?engage(?:ment)?\b|\bdormant\b|\bwin[- ]?back\b|\bsilent\b", "re-engage"),
     (r"\b(?:asked for|requested|booked) (?:a )?demos?\b|\bdemo request", "late:demo"),
     (r"\btrial(?:ist)?s?\b(?! of)", "late:trial"),
@@ -221,7 +221,8 @@ class Slots:
     lead_name: str | None = None  # name, company or email to look the lead up by
     role: str | None = None  # "VP", "head of data": narrows several matches
     ordinal: int | None = None  # "the second one": a pick among matches shown before
-    segment: str | None = None
+    segment: str | None = None  # a segment name, written out or inferred from words
+    segment_name: str | None = None  # only a segment name written out ("mofu:data-science")
     audience: str | None = None  # "mid-market fintech leads who downloaded ..."
     goal: str | None = None  # the request without the command words and the save clause
     stage: str | None = None
@@ -266,6 +267,7 @@ def extract_slots(text: str, today: date) -> Slots:
         role=role,
         ordinal=ordinal(lowered),
         segment=first_match(SEGMENT_WORDS, lowered),
+        segment_name=first_match(SEGMENT_WORDS[:1], lowered),
         audience=audience(text),
         goal=goal(text),
         stage=first_match(STAGE_WORDS, lowered),
