@@ -52,6 +52,8 @@ def lead_label(record: Mapping[str, Any]) -> str:
     name = pick(lead, "name", "full_name") or " ".join(
         str(part) for part in (lead.get("first_name"), lead.get("last_name")) if part
     )
+    if not name and isinstance(record.get("lead"), str):
+        name = record["lead"]  # a queue row naming its lead: {"lead": "Ana Ruiz", "lead_id": 7}
     role, company = pick(lead, "role", "title"), pick(lead, "company")
     if role and company:
         where = f"{role} at {company}"
@@ -601,6 +603,7 @@ def approvals(run: ToolRun, status: str) -> str:
         subject = pick(item, "subject", "title")
         line = f"- #{ident} " if ident is not None else "- "
         line += lead_label(item)
+        line += f" (decile {item['decile']})" if item.get("decile") is not None else ""
         line += f': "{subject}"' if subject else ""
         since = pick(item, "created_at", "requested_at")
         line += f" (since {since})" if since else ""

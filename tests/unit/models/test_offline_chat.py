@@ -305,3 +305,16 @@ def test_answers_a_real_sequence_design() -> None:
     assert "touches over 60 days" in text and "  1. day 1 · email · problem" in text
     assert "demo_request → hand off to an SDR now" in text
     assert "Company size is not a segment here" in text  # the tool's own question, passed on
+
+
+def test_queue_rows_naming_their_lead_are_listed(crm: Crm) -> None:
+    @tool
+    def list_approvals(status: str = "pending") -> str:
+        """Drafts in the review queue."""
+        rows = [{"id": 9, "status": status, "lead": "Ana Ruiz", "lead_id": 4411, "decile": 1,
+                 "subject": "Acme's analytics skills gap"}]  # fmt: skip
+        return json.dumps({"status": status, "count": 1, "approvals": rows})
+
+    answer = Chat(OfflineChatModel(), [list_approvals]).say("show me rejected approvals").text
+    assert answer.startswith("1 draft rejected:")
+    assert '- #9 lead 4411: Ana Ruiz (decile 1): "Acme\'s analytics skills gap"' in answer
