@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from ui import cli_agent, cli_bench, cli_core, cli_import, cli_kb, cli_score, cli_segment
+from ui import (
+    cli_agent,
+    cli_bench,
+    cli_core,
+    cli_import,
+    cli_kb,
+    cli_score,
+    cli_segment,
+    cli_sequence,
+)
 
 app = typer.Typer(help="nurture: an AI lead-nurturing agent.", no_args_is_help=True)
 cli_core.register(app)
@@ -15,6 +24,7 @@ app.add_typer(cli_bench.app, name="bench")
 app.add_typer(cli_kb.app, name="kb")
 app.add_typer(cli_agent.agent_app, name="agent")
 app.add_typer(cli_agent.approvals_app, name="approvals")
+app.add_typer(cli_sequence.app, name="sequence")
 
 
 def main() -> None:
