@@ -277,7 +277,7 @@ class KnowledgeBase:
                 ids.append(chunk_id)
                 texts.append(embedding_text(asset, chunk))
                 documents.append(chunk.text)
-                metadatas.append(self._metadata(asset, chunk, label, len(chunks)))
+                metadatas.append(self.chunk_metadata(asset, chunk, label, len(chunks)))
         # Embed everything before touching the index: a failure leaves the old version whole.
         vectors = self.embedder.embed_array(texts)
         if stale:
@@ -294,7 +294,8 @@ class KnowledgeBase:
             )
         report.chunks_embedded += len(ids)
 
-    def _metadata(self, asset: Asset, chunk: Chunk, label: str, total: int) -> dict[str, Any]:
+    def chunk_metadata(self, asset: Asset, chunk: Chunk, label: str, total: int) -> dict[str, Any]:
+        """What Chroma stores with a chunk: citation, filters and what incremental sync needs."""
         meta: dict[str, Any] = {
             "asset_key": asset_key(asset),
             "asset": label,

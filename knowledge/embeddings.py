@@ -64,6 +64,8 @@ class _MiniLM:
         if threads > 0:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        # Busy-waiting worker threads halve throughput when other processes share the cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )

@@ -84,3 +84,27 @@ def rescore_speed(
         )
         raise typer.Exit(code=2)
     write_result(rescore.run(n_leads=leads, workdir=workdir), out)
+
+
+@app.command("retrieval")
+def retrieval(
+    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    index_chunks: Annotated[int, typer.Option(help="chunks in the timed indexing")] = 1_000,
+    query_chunks: Annotated[int, typer.Option(help="chunks in the index when querying")] = 10_000,
+    embed_all: Annotated[
+        bool, typer.Option(help="embed every query-time chunk with the model (slow)")
+    ] = False,
+) -> None:
+    """Knowledge base: index 1,000 chunks, query p50/p95 at 10,000, embedding speed, recall@3."""
+    from benchmarks import retrieval as bench
+
+    if index_chunks < 1 or query_chunks < index_chunks:
+        typer.secho(
+            "error: --index-chunks must be at least 1 and --query-chunks at least as many",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(code=2)
+    write_result(
+        bench.run(index_chunks=index_chunks, query_chunks=query_chunks, embed_all=embed_all), out
+    )
