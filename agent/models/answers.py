@@ -15,6 +15,11 @@ from agent.models.conversation import ToolRun, lead_id_of, pick, records
 
 SAVE_HINT = 'Say **save it as "NAME"** to save it as a sequence, or tell me what to change.'
 MAX_LISTED = 8
+TOP_LEADS = (
+    "I can't rank every lead from this chat. Ask about one lead (*why is lead 4411 top "
+    "decile?*), look leads up by company (*find leads at Acme*), or ask *what's waiting for "
+    "approval?*: those drafts are for the top-decile leads."
+)
 
 # What each chat tool lets a user do, with an example; the help lists the bound ones.
 CAPABILITIES: tuple[tuple[str, str], ...] = (
@@ -81,7 +86,7 @@ def narrow(
     if name:
         words = {w.lower() for w in re.findall(r"[\w@.+-]+", name)}
         fitting = [m for m in narrowed if words <= _record_words(m)]
-        narrowed = fitting if fitting else ([] if len(matches) > 1 else narrowed)
+        narrowed = fitting or narrowed
     return narrowed
 
 
@@ -124,7 +129,8 @@ def which_lead(name: str, role: str | None, matches: list[dict[str, Any]]) -> st
 def lead_list(query: str, matches: list[dict[str, Any]]) -> str:
     if not matches:
         return f"No lead matches **{query}**. Try a company, a surname or an email address."
-    lines = [f"{len(matches)} lead{'s' if len(matches) != 1 else ''} match **{query}**:"]
+    count = len(matches)
+    lines = [f"{count} lead{'s match' if count != 1 else ' matches'} **{query}**:"]
     for match in matches[:MAX_LISTED]:
         score = _score_bits(match)
         lines.append(f"- {lead_label(match)}{f' ({score})' if score else ''}")

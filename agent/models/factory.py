@@ -48,6 +48,9 @@ def build_chat_model(
         # servers may not support it, and the budget then counts with tiktoken.
         "stream_usage": provider == "openai",
     }
+    if provider == "openai-compatible":
+        # Self-hosted servers speak Chat Completions; never switch to the Responses API.
+        params["use_responses_api"] = False
     if temperature is not None:
         params["temperature"] = temperature
     params.update(overrides)

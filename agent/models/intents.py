@@ -29,7 +29,7 @@ INTENTS = (
     "design_sequence", "save_sequence", "set_sequence_status", "show_sequence",
     "list_sequences", "list_approvals", "hand_off", "schedule_touch", "draft_video",
     "draft_email", "explain_score", "segment_lead", "pipeline_summary", "search_content",
-    "find_leads", "help",
+    "find_leads", "top_leads", "help",
 )  # fmt: skip
 
 
@@ -43,6 +43,7 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule("design_sequence", (DESIGN_VERB, NURTURE_NOUN), 4),
     Rule("design_sequence", (r"\b\d+\s*-?\s*(?:day|week)\b", NURTURE_NOUN), 3),
+    Rule("design_sequence", (r"\b(?:need|want|looking for|would like)\b", NURTURE_NOUN), 4),
     Rule("save_sequence", (r"\bsave\b",), 3),
     Rule("save_sequence", (r"\b(?:call|name) (?:it|this|that)\b",), 3),
     Rule("set_sequence_status", (STATUS_VERB, SEQUENCE_NOUN), 5),
@@ -60,6 +61,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "list_sequences", (r"\b(?:list|which|what|all)\b", r"\b(?:sequences|tracks|nurtures)\b"), 1
     ),
+    Rule("list_approvals", (r"\b(?:approved|rejected|pending|edited)\b", r"\bdrafts?\b"), 5),
     Rule(
         "list_approvals",
         (
@@ -79,7 +81,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "hand_off",
         (
-            r"\b(?:pass|send|route|give|assign)\b",
+            r"\b(?:pass|send|route|give|assign|move|escalate|push)\b",
             r"\bto (?:sales|(?:an |the )?sdrs?|(?:a |the )?rep|an? ae)\b",
         ),
         5,
@@ -97,6 +99,7 @@ RULES: tuple[Rule, ...] = (
     Rule("draft_email", (r"\b(?:draft|write|compose|prepare|create)\b",), 2),
     Rule("draft_email", (r"\bnext (?:best )?(?:touch|email|message|step)\b|\bfollow[- ]?up\b",), 3),
     Rule("draft_email", (r"\bemail\b",), 1),
+    Rule("draft_email", (r"\bsend\b", r"\blead\s*#?\s*\d+|#\d+|\b(?:him|her|them)\b"), 3),
     Rule("explain_score", (r"\bscor(?:e|es|ed|ing)\b|\bdeciles?\b",), 3),
     Rule(
         "explain_score",
@@ -108,6 +111,7 @@ RULES: tuple[Rule, ...] = (
         3,
     ),
     Rule("explain_score", (r"\bhow (?:hot|warm|good|engaged|likely|ready|qualified)\b",), 3),
+    Rule("explain_score", (r"\bsales[- ]ready\b|\bready for (?:sales|a call)\b",), 3),
     Rule(
         "explain_score",
         (r"\blead\s*#?\s*\d+|#\d+", r"\bhow (?:is|are)\b.*\b(?:doing|looking)\b"),
@@ -126,11 +130,16 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "pipeline_summary",
         (
-            r"\bhow (?:are|is|did|were|was)\b.*\b(?:doing|going|performing|"
+            r"\bhow (?:are|is|did|were|was)\b.*\b(?:doing|going|perform(?:ed|ing)?|"
             r"look(?:ing)?|trending)\b",
         ),
         3,
     ),
+    Rule(
+        "pipeline_summary", (r"\bhow many\b", r"\b(?:leads?|mqls?|sqls?|deals?|hand-?offs?)\b"), 3
+    ),
+    Rule("top_leads", (r"\b(?:best|hottest|hot|top|warmest|priority)\b", LEAD_NOUN), 4),
+    Rule("top_leads", (r"\bwhich\b", LEAD_NOUN, r"\b(?:call|contact|focus|prioriti[sz]e)\b"), 5),
     Rule("search_content", (CONTENT_NOUN,), 2),
     Rule(
         "search_content",

@@ -146,7 +146,7 @@ def _lead_by_name(slots: Slots, conversation: Conversation, toolbox: Toolbox) ->
         earlier = conversation.earlier("find_leads")
         if earlier is not None:
             # An answer to "which one?": pick by name among the matches shown before.
-            picked = answers.narrow(records(earlier.result), slots.role, name)
+            picked = answers.narrow(records(earlier.result), slots.role, slots.person or name)
             if len(picked) == 1 and lead_id_of(picked[0]) is not None:
                 return lead_id_of(picked[0])  # type: ignore[return-value]
         if not toolbox.has("find_leads"):
@@ -154,7 +154,7 @@ def _lead_by_name(slots: Slots, conversation: Conversation, toolbox: Toolbox) ->
         return (toolbox.call("find_leads", query=name),)
     if run.error:
         return Reply(answers.failure(run))
-    matches = answers.narrow(records(run.result), slots.role)
+    matches = answers.narrow(records(run.result), slots.role, slots.person)
     if len(matches) == 1 and lead_id_of(matches[0]) is not None:
         return lead_id_of(matches[0])  # type: ignore[return-value]
     return Reply(answers.which_lead(name, slots.role, matches))
@@ -460,6 +460,10 @@ def plan_approvals(request: Request, conversation: Conversation, toolbox: Toolbo
     return Reply(answers.approvals(run, status))
 
 
+def plan_top_leads(request: Request, conversation: Conversation, toolbox: Toolbox) -> Step:
+    return Reply(answers.TOP_LEADS)
+
+
 def plan_help(request: Request, conversation: Conversation, toolbox: Toolbox) -> Step:
     return Reply(answers.help_text(toolbox.tools, understood=request.intent == "help"))
 
@@ -480,6 +484,7 @@ PLANNERS: dict[str, Callable[[Request, Conversation, Toolbox], Step]] = {
     "show_sequence": plan_show_sequence,
     "set_sequence_status": plan_set_status,
     "list_approvals": plan_approvals,
+    "top_leads": plan_top_leads,
     "help": plan_help,
 }
 

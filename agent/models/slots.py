@@ -220,6 +220,7 @@ class Slots:
     lead_id: int | None = None
     lead_name: str | None = None  # name, company or email to look the lead up by
     role: str | None = None  # "VP", "head of data": narrows several matches
+    person: str | None = None  # "Ana" in "Ana at Acme": narrows the company's leads
     ordinal: int | None = None  # "the second one": a pick among matches shown before
     segment: str | None = None  # a segment name, written out or inferred from words
     segment_name: str | None = None  # only a segment name written out ("mofu:data-science")
@@ -259,12 +260,15 @@ def extract_slots(text: str, today: date) -> Slots:
     """Every slot the words fill."""
     lowered = text.lower()
     lead_name, role = lead_reference(text)
+    person, company = person_at_company(text)
+    lead_name = company or lead_name
     since, until = period(lowered, today)
     save_as = _save_name(text)
     return Slots(
         lead_id=lead_id(lowered),
         lead_name=lead_name,
         role=role,
+        person=person,
         ordinal=ordinal(lowered),
         segment=first_match(SEGMENT_WORDS, lowered),
         segment_name=first_match(SEGMENT_WORDS[:1], lowered),
@@ -338,6 +342,18 @@ def lead_reference(text: str) -> tuple[str | None, str | None]:
     return None, role
 
 
+def person_at_company(text: str) -> tuple[str | None, str | None]:
+    """('Ana', 'Acme') for 'email Ana at Acme'; the company is what to search by."""
+    for found in re.finditer(
+        rf"\b({NAME_WORD}(?:\s+{NAME_WORD})?)\s+(?:at|from)\s+({NAME_WORD}(?:\s+{NAME_WORD}){{0,3}})",
+        text,
+    ):
+        person, company = _strip_non_names(found.group(1)), _strip_non_names(found.group(2))
+        if person and company and not re.fullmatch(ROLE, person, re.IGNORECASE):
+            return person, company
+    return None, None
+
+
 def _strip_non_names(words: str) -> str | None:
     kept = [word for word in words.split() if _is_name(word)]
     return " ".join(kept) or None
@@ -379,8 +395,9 @@ def goal(text: str) -> str | None:
         flags=re.IGNORECASE | re.DOTALL,
     )
     stripped = re.sub(
-        r"^(?:(?:please|can you|could you|let'?s|i want to|i'd like to|help me)\s+)*"
-        r"(?:design|build|create|plan|propose|set up|make|put together|draft|sketch)\s+"
+        r"^(?:(?:please|can you|could you|let'?s|(?:i|we) (?:want|need|would like)(?: to)?|"
+        r"i'd like(?: to)?|help me)\s+)*"
+        r"(?:(?:design|build|create|plan|propose|set up|make|put together|draft|sketch)\s+)?"
         r"(?:me\s+|us\s+)?(?:an?\s+|the\s+)?",
         "",
         stripped,
@@ -472,12 +489,17 @@ def _clean_name(raw: str) -> str | None:
     return name or None
 
 
+_QUIET = frozenset(["silent", "inactive", "dormant", "quiet", "idle", "unengaged"])
+
+
 def duration_days(text: str) -> int | None:
     """'60-day' -> 60, '8-week' -> 56, '3 month' -> 90; not 'last 30 days' (a period)."""
     for found in re.finditer(r"\b(\d{1,3})\s*-?\s*(day|week|month)s?\b", text):
-        before = text[: found.start()].rstrip().split()[-1:]
-        if before and before[0] in ("last", "past", "previous", "in", "within", "every"):
+        before = text[: found.start()].rstrip().split()[-2:]
+        if before and before[-1] in ("last", "past", "previous", "in", "within", "every"):
             continue
+        if before[-2:-1] and before[-2] in _QUIET and before[-1] == "for":
+            continue  # "silent for 90 days" says who, not how long the nurture runs
         return int(found.group(1)) * {"day": 1, "week": 7, "month": 30}[found.group(2)]
     return None
 
@@ -486,7 +508,16 @@ def duration_days(text: str) -> int | None:
 
 
 def topic(text: str) -> str | None:
-    """What to search the content library for: 'content about ROI for finance teams' -> 'ROI'."""
+    """What to search the content library for: 'content about ROI for finance teams' -> 'ROI';
+    'send lead 12 the ROI calculator' -> 'ROI calculator'."""
+    sent = re.search(
+        r"\bsend\s+(?:lead\s*#?\s*\d+|#\d+|him|her|them)\s+(?:the\s+|our\s+|an?\s+|some\s+)?"
+        r"(.+?)(?=\s+(?:for|in|at|to|with|from)\s|[?.!,;]|$)",
+        text,
+        re.IGNORECASE,
+    )
+    if sent:
+        return sent.group(1).strip()
     found = re.search(
         r"\b(?:about|on|covering|regarding|around|related to|that explains?)\s+(.+?)"
         r"(?=\s+(?:for|in|at|to|with|from)\s|[?.!,;]|$)",

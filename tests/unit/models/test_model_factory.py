@@ -67,6 +67,7 @@ def test_openai_compatible_server_needs_no_key() -> None:
     assert model.openai_api_base == "http://gpu-box:8000/v1"
     assert str(model.root_client.base_url) == "http://gpu-box:8000/v1/"
     assert model.stream_usage is False  # not every server supports usage while streaming
+    assert model.use_responses_api is False
     assert describe_model(config) == "Qwen/Qwen2.5-7B-Instruct via http://gpu-box:8000/v1"
     assert model_name(config) == "Qwen/Qwen2.5-7B-Instruct"
 

@@ -14,6 +14,7 @@ PHRASINGS: dict[str, list[str]] = {
         "plan an 8-week drip for dormant leads",
         "propose a strategy for people who asked for a demo",
         "Design a 60-day nurture for fintech leads and save it as Fintech 60",
+        "I need a re-engagement sequence for leads silent for 90 days",
     ],
     "save_sequence": ["save it as 'Fintech security 60'", "Save this", "call it Enterprise 60"],
     "set_sequence_status": [
@@ -28,12 +29,14 @@ PHRASINGS: dict[str, list[str]] = {
         "what's waiting for approval?",
         "show me pending approvals",
         "anything for me to approve?",
+        "show approved drafts",
     ],
     "hand_off": [
         "hand off lead 4411",
         "hand lead 4411 off to sales, they asked for a demo",
         "send lead 4411 to sales",
         "pass Acme's VP to an SDR",
+        "Move lead 4411 to an SDR",
     ],
     "schedule_touch": ["schedule it for tomorrow at 9am", "send it now", "schedule draft 55"],
     "draft_video": ["write a video script for lead 4411", "make a personalized video for #12"],
@@ -42,6 +45,7 @@ PHRASINGS: dict[str, list[str]] = {
         "write an email to lead 4411 about pricing",
         "compose a follow-up for Ana Ruiz",
         "what should the next email to lead 12 say?",
+        "Send lead 4411 the ROI calculator",
     ],
     "explain_score": [
         "why is lead 4411 top decile?",
@@ -49,6 +53,7 @@ PHRASINGS: dict[str, list[str]] = {
         "how hot is Acme's VP?",
         "why is Ana ranked so high",
         "how is lead 4411 doing?",
+        "is Chidi Okafor sales-ready?",
     ],
     "segment_lead": ["what segment is lead 4411 in?", "which cluster is #12 in"],
     "pipeline_summary": [
@@ -57,6 +62,8 @@ PHRASINGS: dict[str, list[str]] = {
         "how many MQLs did we get last month?",
         "how are enterprise leads doing this quarter?",
         "show me the funnel",
+        "How many leads are in nurture?",
+        "How did the core sequence perform last month?",
     ],
     "search_content": [
         "find content about ROI for the decision stage",
@@ -64,6 +71,7 @@ PHRASINGS: dict[str, list[str]] = {
         "what whitepapers could I send to a CFO?",
     ],
     "find_leads": ["find leads at Acme", "who is Acme's VP?", "look up contacts at Kestrel Bank"],
+    "top_leads": ["what are our best leads?", "which leads should I call today?", "list hot leads"],
     "help": ["help", "what can you do?"],
 }
 

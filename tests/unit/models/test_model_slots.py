@@ -102,6 +102,13 @@ def test_durations(text: str, days: int) -> None:
 
 def test_a_period_is_not_a_duration() -> None:
     assert extract_slots("pipeline for the last 30 days", TODAY).days is None
+    assert extract_slots("a nurture for leads silent for 90 days", TODAY).days is None
+
+
+def test_a_person_at_a_company_is_searched_by_company() -> None:
+    slots = extract_slots("email Ana at Acme", TODAY)
+    assert (slots.lead_name, slots.person) == ("Acme", "Ana")
+    assert extract_slots("the VP at Acme", TODAY).person is None
 
 
 @pytest.mark.parametrize(
@@ -118,7 +125,14 @@ def test_sequence_names(text: str, name: str) -> None:
     assert extract_slots(text, TODAY).name == name
 
 
+def test_send_names_the_content_to_draft_around() -> None:
+    assert extract_slots("Send lead 4411 the ROI calculator", TODAY).topic == "ROI calculator"
+
+
 def test_save_clause_is_not_part_of_the_goal() -> None:
+    assert goal("I need a re-engagement sequence for dormant leads") == (
+        "re-engagement sequence for dormant leads"
+    )
     text = "Please design a 60-day nurture for fintech leads and save it as Fintech 60"
     assert goal(text) == "60-day nurture for fintech leads"
     slots = extract_slots(text, TODAY)

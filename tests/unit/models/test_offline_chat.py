@@ -117,6 +117,19 @@ def test_a_name_answers_which_one(chat: Chat, crm: Crm) -> None:
     assert crm.calls[-1][0] == "draft_email" and crm.calls[-1][1]["lead_id"] == 4411
 
 
+def test_a_person_at_a_company_narrows_the_matches(chat: Chat, crm: Crm) -> None:
+    chat.say("email Bo at Acme")
+    assert crm.calls == [
+        ("find_leads", {"query": "Acme"}),
+        ("draft_email", {"lead_id": 4412, "stage": None, "theme": None}),
+    ]
+
+
+def test_ranking_every_lead_is_not_pretended(chat: Chat, crm: Crm) -> None:
+    answer = chat.say("what are our best leads?").text
+    assert crm.calls == [] and answer.startswith("I can't rank every lead from this chat.")
+
+
 def test_no_match_asks_for_more(chat: Chat, crm: Crm) -> None:
     answer = chat.say("draft the next touch for Globex's CTO").text
     assert "no lead matching **Globex's CTO**" in answer and answer.endswith("?")
