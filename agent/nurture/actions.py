@@ -81,7 +81,7 @@ def queue_draft(session: Session, *, state: NurtureState, deps: NurtureDeps) -> 
         )
         finish_run(session, state=state, result="held", touch_id=touch.id)
         return {"touch_id": touch.id, "draft_id": draft.id, "result": "held"}
-    if not deps.needs_approval(brief):
+    if not (deps.needs_approval(brief) or state["draft"].get("needs_review")):
         return {"touch_id": touch.id, "draft_id": draft.id, "approval_id": None}
     approval = session.exec(select(Approval).where(Approval.draft_id == draft.id)).first()
     if approval is None:

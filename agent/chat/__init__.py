@@ -1,0 +1,1 @@
+"""The chat agent for marketers and managers: the nurture tools plus analytics and sequences."""
