@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -31,21 +32,31 @@ def _vector(text: str) -> np.ndarray:
 
 
 class _Embeddings(BaseHTTPRequestHandler):
-    requests: list[dict] = []
+    requests: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append({"path": self.path, "auth": self.headers["Authorization"],
-                                    **body})
+        type(self).requests.append(
+            {"path": self.path, "auth": self.headers["Authorization"], **body}
+        )
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         data = []
         for index, text in enumerate(texts):
             vector = _vector(str(text))
-            encoded = (base64.b64encode(vector.tobytes()).decode()
-                       if body.get("encoding_format") == "base64" else vector.tolist())
+            encoded = (
+                base64.b64encode(vector.tobytes()).decode()
+                if body.get("encoding_format") == "base64"
+                else vector.tolist()
+            )
             data.append({"object": "embedding", "index": index, "embedding": encoded})
-        payload = json.dumps({"object": "list", "data": data, "model": body["model"],
-                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+        payload = json.dumps(
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
