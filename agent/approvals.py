@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from agent.nurture.run import NurtureAgent, Verdict
 from store import crud
 from store.db import session_scope
-from store.models import AgentRun, Approval, Draft, Lead
+from store.models import AgentRun, Approval, Draft, Lead, TouchStatus
 
 STATUSES = ("pending", "approved", "edited", "rejected", "all")
 
@@ -98,7 +98,8 @@ def decide(engine: Engine, agent: NurtureAgent, approval_id: int, verdict: Verdi
         ).first()
         if found is None:
             raise ApprovalError(f"no approval with id {approval_id} (see `nurture approvals list`)")
-        _, draft = found
+        approval, draft = found
+        thread_id = approval.thread_id
         recorded = crud.decide_approval(
             session,
             approval_id=approval_id,
@@ -114,8 +115,30 @@ def decide(engine: Engine, agent: NurtureAgent, approval_id: int, verdict: Verdi
             stored = session.get(Approval, approval_id)
             assert stored is not None
             return Outcome(approval_id, stored.status, stored.decided_by, already_decided=True)
-    result = agent.resume(lead_id, verdict)
-    return Outcome(approval_id, verdict.status, verdict.by, False, result.get("result"))
+    if thread_id is None:  # queued from chat, not by a paused nurture pass
+        with session_scope(engine) as session:
+            result = apply_to_touch(session, approval_id=approval_id)
+        return Outcome(approval_id, verdict.status, verdict.by, False, result)
+    resumed = agent.resume(lead_id, verdict)
+    return Outcome(approval_id, verdict.status, verdict.by, False, resumed.get("result"))
+
+
+def apply_to_touch(session: Session, *, approval_id: int) -> str:
+    """A decided approval with no paused thread: release or drop its touch directly."""
+    approval = session.get(Approval, approval_id)
+    draft = session.get(Draft, approval.draft_id) if approval else None
+    if approval is None or draft is None or draft.touch_id is None:
+        return "no touch"
+    if approval.status == "rejected":
+        crud.set_touch_status(
+            session,
+            touch_id=draft.touch_id,
+            status=TouchStatus.skipped,
+            skip_reason=f"rejected: {approval.reason}",
+        )
+        return "rejected"
+    crud.set_touch_status(session, touch_id=draft.touch_id, status=TouchStatus.approved)
+    return "scheduled"
 
 
 def resume_decided(engine: Engine, agent: NurtureAgent) -> list[int]:
