@@ -174,8 +174,7 @@ class OfflineChatModel(BaseChatModel):
             if isinstance(message, AIMessage)
             for call in message.tool_calls
         ]
-        if self.bound_tools:
-            parts.append(json.dumps(self.bound_tools))
+        parts += [_tool_signature(tool["function"]) for tool in self.bound_tools]
         return count_tokens("\n".join(parts))
 
 
@@ -220,6 +219,42 @@ def _declared_args(tools: list[dict[str, Any]]) -> dict[str, frozenset[str] | No
             frozenset(properties) if isinstance(properties, dict) else None
         )
     return declared
+
+
+def _tool_signature(function: dict[str, Any]) -> str:
+    """A tool as hosted models see it: OpenAI renders each one as a compact TypeScript-like
+    signature with its descriptions, not as the JSON schema, so that is what is counted."""
+    parameters = function.get("parameters") or {}
+    lines = [f"// {function.get('description', '')}", f"type {function['name']} = (_: {{"]
+    lines += _fields(parameters)
+    lines.append("}) => any;")
+    for name, schema in (parameters.get("$defs") or {}).items():
+        lines += [f"type {name} = {{", *_fields(schema), "};"]
+    return "\n".join(lines)
+
+
+def _fields(schema: dict[str, Any]) -> list[str]:
+    required = set(schema.get("required") or ())
+    lines = []
+    for name, field in (schema.get("properties") or {}).items():
+        if field.get("description"):
+            lines.append(f"// {field['description']}")
+        lines.append(f"{name}{'' if name in required else '?'}: {_type_of(field)},")
+    return lines
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    if "anyOf" in schema:
+        return " | ".join(_type_of(option) for option in schema["anyOf"])
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    if "enum" in schema:
+        return " | ".join(json.dumps(value) for value in schema["enum"])
+    if schema.get("properties"):
+        return "{\n" + "\n".join(_fields(schema)) + "\n}"
+    if schema.get("type") == "array":
+        return f"{_type_of(schema.get('items') or {})}[]"
+    return str(schema.get("type", "any"))
 
 
 def _tool_call(name: str, args: dict[str, Any], *, salt: int) -> dict[str, Any]:

@@ -181,3 +181,19 @@ def test_the_shipped_responders_answer_every_schema() -> None:
     for schema in (NextAction, EmailDraft, VideoScript):
         answer = model.with_structured_output(schema).invoke(prompt())
         assert isinstance(answer, schema)
+
+
+def test_prompt_tokens_count_the_tool_as_a_compact_signature(model: OfflineChatModel) -> None:
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    from agent.models.offline import _tool_signature
+
+    signature = _tool_signature(convert_to_openai_tool(NextAction)["function"])
+    assert "type NextAction = (_: {" in signature
+    assert 'action: "send_email" | "send_video" | "wait" | "hand_off",' in signature
+    assert "// search query for the content library" in signature and "query?: string," in signature
+    messages = prompt()
+    answer = model.bind_tools([NextAction], tool_choice="any").invoke(messages)
+    assert isinstance(answer, AIMessage) and answer.usage_metadata
+    expected = count_tokens("\n".join([*(str(m.text) for m in messages), signature]))
+    assert answer.usage_metadata["input_tokens"] == expected
