@@ -10,6 +10,7 @@ from ui import (
     cli_core,
     cli_import,
     cli_kb,
+    cli_report,
     cli_score,
     cli_segment,
     cli_sequence,
@@ -25,6 +26,7 @@ app.add_typer(cli_kb.app, name="kb")
 app.add_typer(cli_agent.agent_app, name="agent")
 app.add_typer(cli_agent.approvals_app, name="approvals")
 app.add_typer(cli_sequence.app, name="sequence")
+app.add_typer(cli_report.app, name="report")
 
 
 def main() -> None:
