@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from agent.models.conversation import ToolRun, lead_id_of, pick, records
+from agent.models.formatting import MAX_LISTED, compact, first_sentence, inline, inner
 
-SAVE_HINT = 'Say **save it as "NAME"** to save it as a sequence, or tell me what to change.'
-MAX_LISTED = 8
 TOP_LEADS = (
     "I can't rank every lead from this chat. Ask about one lead (*why is lead 4411 top "
     "decile?*), look leads up by company (*find leads at Acme*), or ask *what's waiting for "
@@ -45,15 +44,9 @@ CAPABILITIES: tuple[tuple[str, str], ...] = (
 # --- leads ---------------------------------------------------------------------------------
 
 
-def _inner(record: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """`record[key]` when it is an object (a wrapped draft, lead, script), else the record."""
-    value = record.get(key)
-    return value if isinstance(value, dict) else dict(record)
-
-
 def lead_label(record: Mapping[str, Any]) -> str:
     """'lead 12: Ana Ruiz, VP Marketing at Acme' from whatever the record holds."""
-    lead = _inner(record, "lead")
+    lead = inner(record, "lead")
     name = pick(lead, "name", "full_name") or " ".join(
         str(part) for part in (lead.get("first_name"), lead.get("last_name")) if part
     )
@@ -108,7 +101,7 @@ def _role_words(role: str) -> set[str]:
 
 
 def _record_words(record: dict[str, Any]) -> set[str]:
-    lead = _inner(record, "lead")
+    lead = inner(record, "lead")
     text = " ".join(str(v) for v in lead.values() if isinstance(v, str | int))
     return {w.lower() for w in re.findall(r"[\w@.+-]+", text)}
 
@@ -235,7 +228,7 @@ def segments(run: ToolRun) -> str:
 
 def email_draft(run: ToolRun, lookup: ToolRun | None) -> str:
     result = run.result if isinstance(run.result, dict) else {}
-    draft = _inner(result, "draft")
+    draft = inner(result, "draft")
     draft_id = pick(result, "draft_id", "id")
     lead_id = run.args.get("lead_id")
     head = f"Draft {draft_id}" if draft_id is not None else "Draft"
@@ -261,7 +254,7 @@ def email_draft(run: ToolRun, lookup: ToolRun | None) -> str:
 
 def video_script(run: ToolRun) -> str:
     result = run.result if isinstance(run.result, dict) else {}
-    script = _inner(result, "script")
+    script = inner(result, "script")
     shots = [s for s in script.get("shots", []) if isinstance(s, dict)]
     seconds = sum(int(s.get("seconds", 0)) for s in shots)
     draft_id = pick(result, "draft_id", "id")
@@ -351,15 +344,13 @@ def hand_off(run: ToolRun) -> str:
     track = pick(result, "talk_track")
     if isinstance(track, dict):
         lines.append("Talk track:")
-        lines += [
-            f"- **{key.replace('_', ' ')}**: {_inline(value)}" for key, value in track.items()
-        ]
+        lines += [f"- **{key.replace('_', ' ')}**: {inline(value)}" for key, value in track.items()]
     elif track:
         lines += ["Talk track:", str(track)]
     return "\n".join(lines)
 
 
-# --- content, pipeline ---------------------------------------------------------------------
+# --- content -------------------------------------------------------------------------------
 
 
 def content(run: ToolRun) -> str:
@@ -382,220 +373,9 @@ def content(run: ToolRun) -> str:
         line += f" ({stage} stage)" if stage else ""
         text = pick(item, "text", "snippet")
         if text:
-            line += f": {_first_sentence(str(text))}"
+            line += f": {first_sentence(str(text))}"
         lines.append(line)
     return "\n".join(lines)
-
-
-def pipeline(run: ToolRun) -> str:
-    result = run.result if isinstance(run.result, dict) else {}
-    args = run.args
-    span = (
-        f"since {args['since']}" + (f" until {args['until']}" if args.get("until") else "")
-        if args.get("since")
-        else "all time"
-    )
-    scope = f", segment `{args['segment']}`" if args.get("segment") else ""
-    lines = [f"**Pipeline, {span}{scope}**"]
-    lines += [f"- {_label(key)}: {_number(key, value)}" for key, value in _scalars(result)]
-    for key, value in result.items():
-        if key.startswith("by_") and value:
-            lines.append(f"\nBy {key.removeprefix('by_').replace('_', ' ')}:")
-            lines += _breakdown(value)
-    if len(lines) == 1:
-        lines.append(compact(result))
-    return "\n".join(lines)
-
-
-def _scalars(result: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
-    for key, value in result.items():
-        if isinstance(value, int | float | str) and not isinstance(value, bool):
-            if key not in ("since", "until", "segment", "generated_at"):
-                yield key, value
-        elif isinstance(value, dict) and not key.startswith("by_") and key != "trend":
-            for inner, number in value.items():
-                if isinstance(number, int | float) and not isinstance(number, bool):
-                    yield f"{key} {inner}", number
-
-
-def _breakdown(value: Any) -> list[str]:
-    rows = value.items() if isinstance(value, dict) else enumerate(value)
-    lines = []
-    for name, row in list(rows)[:MAX_LISTED]:
-        if isinstance(row, dict):
-            label = pick(row, "name", "segment", "sequence") or name
-            numbers = ", ".join(
-                f"{_label(k)} {_number(k, v)}"
-                for k, v in row.items()
-                if isinstance(v, int | float) and not isinstance(v, bool)
-            )
-            lines.append(f"- `{label}`: {numbers}")
-        else:
-            lines.append(f"- `{name}`: {row}")
-    return lines
-
-
-def _label(key: str) -> str:
-    text = key.replace("_to_", " → ").replace("_", " ")
-    text = re.sub(r"\b(mql|sql|sla|sdr)(s?)\b", lambda m: m.group(1).upper() + m.group(2), text)
-    return text[:1].upper() + text[1:]
-
-
-def _number(key: str, value: Any) -> str:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return str(value)
-    lowered = key.lower()
-    if lowered.endswith(("_pct", "_percent")):
-        return f"{value:.1f} %"
-    if ("rate" in lowered or "→" in _label(key) or lowered.endswith("_share")) and value <= 1:
-        return f"{value * 100:.1f} %"
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{value:,}"
-
-
-# --- sequences -----------------------------------------------------------------------------
-
-
-def design(run: ToolRun) -> str:
-    result = run.result if isinstance(run.result, dict) else {}
-    merged = {**_inner(result, "definition"), **result}
-    goal = pick(merged, "goal", "description") or run.args.get("goal")
-    lines = ["**Proposed nurture**" + (f": {goal}" if goal else "")]
-    targets = pick(merged, "segments") or pick(_inner(merged, "enrol"), "segments")
-    if targets:
-        lines.append("- Who: " + ", ".join(f"`{t}`" for t in _as_list(targets)))
-    events = pick(merged, "enrol_on_events", "on_events")
-    if events:
-        lines.append("- Also enrols on: " + ", ".join(str(e) for e in _as_list(events)))
-    cadence = merged.get("cadence")
-    if isinstance(cadence, dict):
-        lines.append("- Cadence: " + _cadence_line(cadence))
-    elif cadence:
-        lines.append(f"- Cadence: {cadence}")
-    steps = pick(cadence if isinstance(cadence, dict) else {}, "steps") or pick(
-        merged, "steps", "touches"
-    )
-    if isinstance(steps, list) and steps:
-        lines.append(f"- {len(steps)} touches:")
-        lines += [f"  {i}. {_step_line(step)}" for i, step in enumerate(steps, start=1)]
-    content_map = pick(merged, "content_map", "content_by_stage")
-    if isinstance(content_map, dict) and content_map:
-        lines.append("- Content by stage:")
-        for stage, items in content_map.items():
-            lines.append(f"  - {stage}: {_links(items)}")
-    triggers = pick(merged, "triggers")
-    if triggers:
-        lines.append("- Triggers:")
-        lines += [f"  - {_trigger_line(trigger)}" for trigger in _as_list(triggers)]
-    handoff = pick(merged, "handoff_rule", "hand_off_rule", "handoff", "hand_off")
-    if handoff:
-        text = pick(handoff, "description") if isinstance(handoff, dict) else handoff
-        lines.append(f"- Hand-off: {_inline(text or handoff)}")
-    missing = pick(merged, "missing", "questions", "open_questions")
-    if missing:
-        lines.append("\nTo finish it I need to know:")
-        lines += [f"- {_inline(question)}" for question in _as_list(missing)]
-    return "\n".join(lines)
-
-
-def _cadence_line(cadence: dict[str, Any]) -> str:
-    touches, days = cadence.get("touches"), cadence.get("days")
-    parts = []
-    if touches and days:
-        parts.append(f"{touches} touches over {days} days")
-    parts += [str(cadence[key]) for key in ("spacing", "evergreen") if cadence.get(key)]
-    return "; ".join(parts) or _inline(cadence)
-
-
-def _trigger_line(trigger: Any) -> str:
-    if isinstance(trigger, dict) and trigger.get("when"):
-        return f"{trigger['when']} → {trigger.get('then', '')}".rstrip(" →")
-    return _inline(trigger)
-
-
-def _step_line(step: Any) -> str:
-    if not isinstance(step, dict):
-        return str(step)
-    day = pick(step, "day", "day_offset", "offset_days")
-    parts = [f"day {day}" if day is not None else None]
-    parts += [str(step[key]) for key in ("channel", "stage", "theme") if step.get(key)]
-    line = " · ".join(part for part in parts if part)
-    if step.get("goal"):
-        line += f": {step['goal']}"
-    link = pick(step, "content", "url", "content_url")
-    title = pick(step, "content_title", "title")
-    if link and isinstance(link, str):
-        line += f" ([{title}]({link}))" if title else f" ({link})"
-    return line
-
-
-def _links(items: Any) -> str:
-    shown = []
-    for item in _as_list(items)[:4]:
-        if isinstance(item, dict):
-            title, url = pick(item, "title", "name"), pick(item, "url")
-            shown.append(f"[{title}]({url})" if url else str(title))
-        else:
-            shown.append(str(item))
-    return ", ".join(shown) or "nothing in the library yet"
-
-
-def saved(run: ToolRun, name: str) -> str:
-    result = run.result if isinstance(run.result, dict) else {}
-    status = pick(result, "status")
-    steps = pick(result, "steps", "touches")
-    count = len(steps) if isinstance(steps, list) else steps
-    text = f"Saved the sequence **{pick(result, 'name') or name}**"
-    details = [f"{count} touches" if count else None, f"status {status}" if status else None]
-    shown = ", ".join(d for d in details if d)
-    text += f" ({shown})." if shown else "."
-    if status and str(status) != "active":
-        text += " Say *activate it* when it should start enrolling leads."
-    return text
-
-
-def sequence_list(run: ToolRun) -> str:
-    found = records(run.result) or [
-        {"name": n} for n in (run.result if isinstance(run.result, list) else [])
-    ]
-    if not found:
-        return "There are no saved sequences yet. Ask me to design one."
-    lines = [f"{len(found)} sequence{'s' if len(found) != 1 else ''}:"]
-    for item in found:
-        steps = pick(item, "steps", "touches", "step_count")
-        count = len(steps) if isinstance(steps, list) else steps
-        bits = [str(b) for b in (pick(item, "status"), f"{count} touches" if count else None) if b]
-        line = f"- **{pick(item, 'name')}**" + (f" ({', '.join(bits)})" if bits else "")
-        description = pick(item, "description", "goal")
-        lines.append(line + (f": {description}" if description else ""))
-    return "\n".join(lines)
-
-
-def sequence(run: ToolRun) -> str:
-    result = run.result if isinstance(run.result, dict) else {}
-    merged = {**_inner(result, "definition"), **result}
-    lines = [f"**{pick(merged, 'name') or run.args.get('name')}**"]
-    status = pick(merged, "status")
-    if status:
-        lines[0] += f" ({status})"
-    description = pick(merged, "description", "goal")
-    if description:
-        lines.append(str(description))
-    for key, label in (("enrol", "Enrols"), ("segments", "Segments"), ("exit", "Exits")):
-        if merged.get(key):
-            lines.append(f"- {label}: {_inline(merged[key])}")
-    steps = pick(merged, "steps", "touches")
-    if isinstance(steps, list):
-        lines.append(f"- {len(steps)} touches:")
-        lines += [f"  {i}. {_step_line(step)}" for i, step in enumerate(steps, start=1)]
-    return "\n".join(lines)
-
-
-def status_changed(run: ToolRun, name: str, status: str) -> str:
-    result = run.result if isinstance(run.result, dict) else {}
-    now = pick(result, "status") or status
-    return f"The sequence **{pick(result, 'name') or name}** is now **{now}**."
 
 
 def approvals(run: ToolRun, status: str) -> str:
@@ -647,29 +427,3 @@ def summary_of_runs(runs: Iterable[ToolRun]) -> str:
         outcome = f"failed: {run.error}" if run.error else compact(run.result)
         lines.append(f"- `{run.name}`: {outcome}")
     return "\n".join(lines)
-
-
-def compact(value: Any, limit: int = 400) -> str:
-    """A short readable rendering of any JSON value."""
-    if isinstance(value, dict):
-        text = "; ".join(f"{_label(str(k))}: {_inline(v)}" for k, v in value.items())
-    else:
-        text = _inline(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _inline(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k.replace('_', ' ')} {_inline(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(_inline(v) for v in value)
-    return str(value)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _first_sentence(text: str, limit: int = 160) -> str:
-    sentence = re.split(r"(?<=[.!?])\s", " ".join(text.split()), maxsplit=1)[0]
-    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"

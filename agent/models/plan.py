@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from agent.models import answers
+from agent.models import answers, report_answers
 from agent.models.conversation import Conversation, ToolRun, lead_id_of, pick, records
 from agent.models.intents import classify
 from agent.models.slots import Slots, extract_slots
@@ -123,7 +123,7 @@ def resolve_lead(request: Request, conversation: Conversation, toolbox: Toolbox)
         return slots.lead_id
     earlier = conversation.earlier("find_leads")
     if slots.ordinal is not None and earlier is not None and not conversation.run("find_leads"):
-        shown = answers.narrow(records(earlier.result), slots.role)
+        shown = answers.narrow(records(earlier.result), slots.role, slots.person)
         if 1 <= slots.ordinal <= len(shown):
             found = lead_id_of(shown[slots.ordinal - 1])
             if found is not None:
@@ -325,7 +325,7 @@ def plan_pipeline(request: Request, conversation: Conversation, toolbox: Toolbox
         )
     if run.error:
         return Reply(answers.failure(run))
-    return Reply(answers.pipeline(run))
+    return Reply(report_answers.pipeline(run))
 
 
 def plan_design(request: Request, conversation: Conversation, toolbox: Toolbox) -> Step:
@@ -344,7 +344,7 @@ def plan_design(request: Request, conversation: Conversation, toolbox: Toolbox) 
     if design.error:
         return Reply(answers.failure(design))
     if not slots.wants_save:
-        return Reply(answers.design(design) + "\n\n" + answers.SAVE_HINT)
+        return Reply(report_answers.design(design) + "\n\n" + report_answers.SAVE_HINT)
     return _save(design, slots.save_as, conversation, toolbox, show_design=True)
 
 
@@ -366,7 +366,7 @@ def _save(
     *,
     show_design: bool = False,
 ) -> Step:
-    shown = answers.design(design) + "\n\n" if show_design else ""
+    shown = report_answers.design(design) + "\n\n" if show_design else ""
     if not toolbox.has("save_sequence"):
         return Reply(shown + answers.missing_tool("save_sequence", "save sequences"))
     if not name:
@@ -376,7 +376,7 @@ def _save(
         return (toolbox.call("save_sequence", name=name, definition=_definition(design, name)),)
     if run.error:
         return Reply(shown + answers.failure(run))
-    return Reply(shown + answers.saved(run, name))
+    return Reply(shown + report_answers.saved(run, name))
 
 
 def _definition(design: ToolRun, name: str) -> dict[str, Any]:
@@ -395,7 +395,7 @@ def plan_list_sequences(request: Request, conversation: Conversation, toolbox: T
         return (toolbox.call("list_sequences"),)
     if run.error:
         return Reply(answers.failure(run))
-    return Reply(answers.sequence_list(run))
+    return Reply(report_answers.sequence_list(run))
 
 
 def plan_show_sequence(request: Request, conversation: Conversation, toolbox: Toolbox) -> Step:
@@ -409,7 +409,7 @@ def plan_show_sequence(request: Request, conversation: Conversation, toolbox: To
         return (toolbox.call("show_sequence", name=name),)
     if run.error:
         return Reply(answers.failure(run))
-    return Reply(answers.sequence(run))
+    return Reply(report_answers.sequence(run))
 
 
 def plan_set_status(request: Request, conversation: Conversation, toolbox: Toolbox) -> Step:
@@ -427,7 +427,7 @@ def plan_set_status(request: Request, conversation: Conversation, toolbox: Toolb
         return (toolbox.call("set_sequence_status", name=slots.name, status=slots.status),)
     if run.error:
         return Reply(answers.failure(run))
-    return Reply(answers.status_changed(run, slots.name, slots.status))
+    return Reply(report_answers.status_changed(run, slots.name, slots.status))
 
 
 def _last_sequence_name(conversation: Conversation) -> str | None:
@@ -444,7 +444,7 @@ def _ask_which_sequence(conversation: Conversation, toolbox: Toolbox, verb: str)
     listed = conversation.run("list_sequences")
     if listed is None and toolbox.has("list_sequences"):
         return (toolbox.call("list_sequences"),)
-    listing = answers.sequence_list(listed) + "\n\n" if listed and not listed.error else ""
+    listing = report_answers.sequence_list(listed) + "\n\n" if listed and not listed.error else ""
     return Reply(f"{listing}Which sequence should I {verb}? Give me its name in quotes?")
 
 

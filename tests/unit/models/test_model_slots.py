@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from agent.models.slots import extract_slots, goal, lead_reference, period, send_time
+from agent.models.periods import period, send_time
+from agent.models.slots import extract_slots, goal, lead_reference
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 

@@ -8,8 +8,10 @@ import json
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 from langchain_core.tools import tool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent.models import OfflineChatModel, OfflineModelError
+from agent.models.offline import _tool_signature
 from agent.models.responders import DEFAULT_TARGETS, ResponderRegistry, find_context
 from knowledge.tokens import count_tokens
 from tests.fakes import merge_chunks
@@ -184,10 +186,6 @@ def test_the_shipped_responders_answer_every_schema() -> None:
 
 
 def test_prompt_tokens_count_the_tool_as_a_compact_signature(model: OfflineChatModel) -> None:
-    from langchain_core.utils.function_calling import convert_to_openai_tool
-
-    from agent.models.offline import _tool_signature
-
     signature = _tool_signature(convert_to_openai_tool(NextAction)["function"])
     assert "type NextAction = (_: {" in signature
     assert 'action: "send_email" | "send_video" | "wait" | "hand_off",' in signature
