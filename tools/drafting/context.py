@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from knowledge.tokens import count_tokens, encoding
 from tools.guardrails.injection import InjectionSignal, injection_signals, sanitize_lead_text
 from tools.schemas import DecisionContext
 
-SNIPPET_CHARS = 1600  # about 400 tokens a snippet keeps a draft prompt under 2,000 tokens
+# Snippet text a prompt carries at most, shared evenly: with the instructions and the lead
+# record this keeps a draft prompt under 2,000 tokens. Retrieval already budgets its snippets
+# (600 tokens in tools/content.py), so this only trims contexts built by other means.
+SNIPPET_TOKENS = 700
 
 
-def prompt_context(ctx: DecisionContext, snippet_chars: int = SNIPPET_CHARS) -> DecisionContext:
+def prompt_context(ctx: DecisionContext, snippet_tokens: int = SNIPPET_TOKENS) -> DecisionContext:
     """The context as a prompt may carry it: lead text fenced, long snippets trimmed."""
     lead = ctx.lead
     if lead.notes:
         lead = lead.model_copy(update={"notes": sanitize_lead_text(lead.notes)})
+    share = snippet_tokens // max(1, len(ctx.snippets))
     snippets = [
-        snippet.model_copy(update={"text": _trim(snippet.text, snippet_chars)})
+        snippet.model_copy(update={"text": trim_tokens(snippet.text, share)})
         for snippet in ctx.snippets
     ]
     return ctx.model_copy(update={"lead": lead, "snippets": snippets})
@@ -32,13 +37,14 @@ def lead_injection_signals(ctx: DecisionContext) -> list[InjectionSignal]:
     return signals
 
 
-def _trim(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a line or sentence end where possible."""
-    if len(text) <= limit:
+def trim_tokens(text: str, budget: int) -> str:
+    """At most `budget` tokens of `text`, cut after a paragraph or a sentence when possible."""
+    if count_tokens(text) <= budget:
         return text
-    cut = text[:limit]
+    tokens = encoding().encode_ordinary(text)
+    cut = encoding().decode(tokens[: max(1, budget - 2)])
     for mark in ("\n\n", "\n", ". "):
         end = cut.rfind(mark)
-        if end > limit // 2:
+        if end > len(cut) // 2:
             return cut[: end + (1 if mark == ". " else 0)].rstrip() + " …"
     return cut.rstrip() + " …"

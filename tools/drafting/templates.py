@@ -239,7 +239,10 @@ def _plan(ctx: DecisionContext) -> _Plan:
     keywords = _keywords(ctx, theme, action.stage)
     ranked = sorted(
         enumerate(ctx.snippets),
-        key=lambda item: -_snippet_score(item[1], item[0], action.stage, keywords),
+        key=lambda item: (
+            -_snippet_score(item[1], item[0], action.stage, keywords)
+            - (2.0 if _has_opener(item[1]) else 0.0)
+        ),
     )
     primary = ranked[0][1]
     candidates: list[tuple[float, Fact, Snippet]] = []
@@ -253,19 +256,25 @@ def _plan(ctx: DecisionContext) -> _Plan:
             candidates.append((score, fact, snippet))
     candidates.sort(key=lambda item: -item[0])
     from_primary = [item for item in candidates if item[2] is primary]
+    openers = [item for item in candidates if not is_label(item[1]) and not item[1].listed]
+    # An opener from the asset of the call to action reads best; else the best one elsewhere.
     insight_pool = (
-        [item for item in from_primary if not is_label(item[1]) and not item[1].listed]
+        [item for item in openers if item[2] is primary]
         or [item for item in from_primary if not is_label(item[1])]
+        or openers
         or from_primary
     )
     if insight_pool:
         insight = insight_pool[0][1]
     else:
-        insight = Fact(f"Our {primary.asset_type or 'guide'} “{primary.title}” covers it.", "title")
+        insight = Fact(
+            f"Our {primary.asset_type or 'guide'} “{primary.title}” is worth a look.", "title"
+        )
     rest = [item for item in candidates if item[1] != insight and not _overlaps(item[1], insight)]
     detail_item = rest[0] if rest else None
     detail = detail_item[1] if detail_item else None
-    used = [primary.url] + ([detail_item[2].url] if detail_item else [])
+    insight_source = next((item[2] for item in insight_pool if item[1] == insight), primary)
+    used = [primary.url, insight_source.url] + ([detail_item[2].url] if detail_item else [])
     spare = tuple(item[1] for item in rest[1:6] if item[1].kind == "sentence")
     return _Plan(
         ctx=ctx,
@@ -323,6 +332,13 @@ def _snippet_score(
     score += 1.5 * len(words & keywords["theme"]) + 1.0 * len(words & keywords["trigger"])
     score += 0.5 * len(words & keywords["enterprise"])
     return score - 0.5 * rank  # retrieval order is the best single signal
+
+
+def _has_opener(snippet: Snippet) -> bool:
+    """Does the snippet hold a sentence good enough to open an email with?"""
+    return any(
+        standalone(fact) and not is_label(fact) and not fact.listed for fact in facts(snippet.text)
+    )
 
 
 def _row_matches(fact: Fact, theme: str | None) -> bool:

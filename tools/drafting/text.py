@@ -12,6 +12,20 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9₹$
 _LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_OPENERS = (
+    "The|A|An|This|These|That|Those|It|Its|Every|Each|Most|Many|Some|All|No|Our|Your|You|We|"
+    "They|In|On|At|For|From|If|When|While|After|Before|Because|One|Two|Three|Four|Five|There|"
+    "Compare|Download|Book|Check|Watch|Use|Pick|Run|Ask|Start|Join|See|Read|Employers|Learners|"
+    "Not|Nothing|Nobody|Everyone|Everything|Few|Here"
+)
+# A heading then its text: '... your own industry Your domain ...' or '... the title "Data
+# scientist" covers ...' (a capitalised quote opening a sentence).
+_SEAM = re.compile(
+    rf"(?<=[a-z0-9)”\"’])\s+(?:[–—]\s+)?(?=(?:{_OPENERS})\b)"
+    r"|(?<=[a-z])\s+(?=[\"“][A-Z][a-z]+(?:\s[a-z]+)*[\"”]\s[a-z])"
+)
+_TRAILING_NUMBER = re.compile(r"\s+\d{1,2}\.$")
+_REPEATED_HEAD = re.compile(r"^([A-Z][\w'-]*(?:\s+[\w'-]+){0,3})\s+(?=\1\b)")
 _TERMINAL = re.compile(r"[.!?][\"”’)]*$")
 _PLACEHOLDER = re.compile(r"\[[^\]]*\]")  # "[your team size]" in templates
 _ENUMERATOR = re.compile(r"^\d+[.)]\s+")
@@ -21,7 +35,8 @@ _WORD = re.compile(r"[A-Za-z0-9₹$€£%][\w'’%.,-]*")
 _DANGLING_START = re.compile(
     r"^(?:and|but|so|or|it|this|that|these|those|they|them|here|there|also|then|which|"
     r"such|both|each|its|their|few|fewer|more|less|others|another|however|instead|yet|"
-    r"still|even|otherwise|meanwhile|she|he|his|her|ours|theirs|yes|no)\b",
+    r"still|even|otherwise|meanwhile|she|he|his|her|ours|theirs|yes|no|"
+    r"what|how|why|where|who)\b",  # a wh- opener that is no question is a headline
     re.IGNORECASE,
 )
 # Calls to action and instructions: a draft has exactly one CTA, its own.
@@ -97,8 +112,8 @@ def facts(markdown: str) -> list[Fact]:
             continue
         if _BULLET.match(line):
             flush()  # a list item is its own block; its wrapped lines follow below
+            listed = not _ENUMERATOR.match(line)  # "3. A new track" is a numbered section
             line = _BULLET.sub("", line)
-            listed = True
         elif not block:
             listed = False
         block.append(line.lstrip("> "))
@@ -107,39 +122,48 @@ def facts(markdown: str) -> list[Fact]:
 
 
 def _block_facts(text: str, *, listed: bool = False) -> list[Fact]:
-    """A paragraph's sentences; an answer to a question in it, or an unpunctuated list entry,
-    only makes sense next to its surroundings and is marked so."""
-    sentences = split_sentences(text)
-    ends_bare = not _TERMINAL.search(_clean(text))
+    """A paragraph's sentences; an answer to a question in it, or a piece without its own full
+    stop (a heading run into the text, a list entry, a cut-off end) is marked so."""
     block_facts: list[Fact] = []
     after_question = False
-    for index, sentence in enumerate(sentences):
-        kind = "sentence"
-        if after_question:
-            kind = "answer"
-        elif ends_bare and index == len(sentences) - 1:
-            kind = "item"
+    for sentence, complete in sentence_pieces(text):
+        # the first sentence after a question answers it ("30 minutes, by phone ...")
+        kind = "answer" if after_question else ("sentence" if complete else "item")
         block_facts.append(Fact(sentence, kind, listed=listed))
-        after_question = after_question or sentence.endswith("?")
+        after_question = sentence.endswith("?")
     return block_facts
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of one paragraph of Markdown-free text, each ending with punctuation."""
+    return [sentence for sentence, _ in sentence_pieces(text)]
+
+
+def sentence_pieces(text: str) -> list[tuple[str, bool]]:
+    """(sentence, had its own closing punctuation) for each piece of `text`.
+
+    Text flattened from Markdown runs headings into the sentence after them ('Next step
+    Compare our programmes ...'); a capitalised sentence opener right after a lowercase word
+    marks that seam, and the heading becomes a piece of its own without a full stop."""
     text = _ENUMERATOR.sub("", _clean(text))
     for abbreviation in _ABBREVIATIONS:
         text = text.replace(abbreviation, abbreviation.replace(".", _DOT))
-    sentences = []
+    pieces: list[tuple[str, bool]] = []
     for part in _SENTENCE_END.split(text):
-        sentence = part.replace(_DOT, ".").strip()
-        if not sentence:
-            continue
-        if sentence[-1] not in '.!?"”’)':
-            if sentence.endswith(":"):
-                continue  # a lead-in to a list, not a statement
-            sentence += "."
-        sentences.append(sentence)
-    return sentences
+        for piece in _SEAM.split(part):
+            sentence = _ENUMERATOR.sub("", piece.replace(_DOT, ".").strip())
+            sentence = _REPEATED_HEAD.sub("", sentence)  # "Scholarships Scholarships are ..."
+            if not sentence:
+                continue
+            complete = sentence[-1] in ".!?" or bool(_TERMINAL.search(sentence))
+            if _TRAILING_NUMBER.search(sentence):  # "What we cover every session 1."
+                sentence, complete = _TRAILING_NUMBER.sub("", sentence), False
+            if not complete:
+                if sentence.endswith(":"):
+                    continue  # a lead-in to a list, not a statement
+                sentence += "."
+            pieces.append((sentence, complete))
+    return pieces
 
 
 def standalone(fact: Fact, *, min_words: int = 6, max_words: int = 40) -> bool:
@@ -153,6 +177,9 @@ def standalone(fact: Fact, *, min_words: int = 6, max_words: int = 40) -> bool:
         return False
     if not text[0].isupper() and not text[0].isdigit() and text[0] not in '“"₹$':
         return False
+    words = text.split()
+    if sum(word[:1].isupper() for word in words) > len(words) / 2:
+        return False  # a title or a list of names, not a statement
     if text.count(":") > 1 or "·" in text or _IMPERATIVE.match(text) or _PLACEHOLDER.search(text):
         return False  # metadata lines and calls to action are not facts
     return not (_DANGLING_START.match(text) or _DEICTIC.search(text) or text.endswith("?"))
@@ -215,7 +242,8 @@ def truncate(text: str, limit: int) -> str:
 def _clean(text: str) -> str:
     text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub("", text)
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    return re.sub(r"\s+([:;,])(?=\s)", r"\1", text)  # "easily : engineering" from markup
 
 
 def _row_fact(header: list[str], cells: list[str]) -> str | None:

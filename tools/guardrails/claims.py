@@ -6,6 +6,7 @@ free text (`notes`) is not a source, so nothing a lead writes can put a claim in
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class Sources:
     words: set[str] = field(default_factory=set)
     numbers: set[str] = field(default_factory=set)
     percents: set[str] = field(default_factory=set)
+    measures: set[tuple[str, str]] = field(default_factory=set)  # (value, unit): "10 months"
+    ratios: set[tuple[str, str]] = field(default_factory=set)  # "9 out of 10"
     urls: set[str] = field(default_factory=set)
     emails: set[str] = field(default_factory=set)
     snippet_urls: set[str] = field(default_factory=set)
@@ -63,10 +66,14 @@ class Sources:
         for word in _WORD.findall(text):
             for form in _forms(word):
                 self.words.add(form)
-        for value, percent in numbers_in(text):
-            self.numbers.add(value)
-            if percent:
-                self.percents.add(value)
+        claims = number_claims(text)
+        for claim in claims:
+            self.numbers.add(claim.value)
+            if claim.percent:
+                self.percents.add(claim.value)
+            if claim.unit:
+                self.measures.add((claim.value, claim.unit))
+        self.ratios.update(_ratios(text, claims))
         self.urls.update(normalize_url(url) for url in _URL.findall(text))
         self.emails.update(email.lower() for email in _EMAIL.findall(text))
 
@@ -103,44 +110,120 @@ def sources_of(ctx: DecisionContext) -> Sources:
     return sources
 
 
-def numbers_in(text: str) -> list[tuple[str, bool]]:
-    """(normalized value, is a percentage) for every number, in digits or in words."""
-    found = [(_normal_number(match["num"]), bool(match["pct"])) for match in NUMBER.finditer(text)]
-    found.extend((_word_value(match), False) for match in _NUMBER_WORD.finditer(text))
-    return found
+@dataclass(frozen=True)
+class NumberClaim:
+    """A number as written, its normalized value, and what it counts (%, months, learners)."""
+
+    raw: str
+    value: str
+    percent: bool
+    unit: str | None
+    start: int
+    end: int
+
+
+def number_claims(text: str) -> list[NumberClaim]:
+    """Every number in `text`, in digits or in words, in reading order."""
+    claims = [
+        NumberClaim(
+            raw=match.group(0).strip(),
+            value=_normal_number(match["num"]),
+            percent=bool(match["pct"]),
+            unit=None if match["pct"] else _unit_after(text, match.end()),
+            start=match.start(),
+            end=match.end(),
+        )
+        for match in NUMBER.finditer(text)
+    ]
+    claims += [
+        NumberClaim(
+            raw=match.group(1),
+            value=_word_value(match),
+            percent=False,
+            unit=_unit_after(text, match.end()),
+            start=match.start(),
+            end=match.end(),
+        )
+        for match in _NUMBER_WORD.finditer(text)
+    ]
+    return sorted(claims, key=lambda claim: claim.start)
 
 
 def ungrounded_numbers(text: str, sources: Sources) -> list[str]:
-    """Numbers and percentages in `text` that appear in no source (as written there)."""
+    """Numbers no source backs: the value must appear there, as a percentage when it is one,
+    with the same unit when it counts something ('10 months' is not '10 learners'), and a
+    ratio ('7 in 10') as that ratio."""
     problems: list[str] = []
-    for match in NUMBER.finditer(text):
-        value = _normal_number(match["num"])
-        known = sources.percents if match["pct"] else sources.numbers
-        if value not in known:
-            problems.append(match.group(0).strip())
-    for match in _NUMBER_WORD.finditer(text):
-        if _word_value(match) not in sources.numbers:
-            problems.append(match.group(1))
+    claims = number_claims(text)
+    in_ratio: set[int] = set()
+    for first, second in _ratio_pairs(text, claims):
+        in_ratio.update((first.start, second.start))
+        if (first.value, second.value) not in sources.ratios:
+            problems.append(text[first.start : second.end])
+    for claim in claims:
+        if claim.start in in_ratio:
+            continue
+        if claim.percent:
+            grounded = claim.value in sources.percents
+        elif claim.unit:
+            grounded = (claim.value, claim.unit) in sources.measures
+        else:
+            grounded = claim.value in sources.numbers
+        if not grounded:
+            problems.append(claim.raw if not claim.unit else f"{claim.raw} {claim.unit}")
     return _unique(problems)
+
+
+# Units a number can count; for these the unit is part of the claim.
+UNITS = {
+    "minute", "hour", "day", "week", "month", "year", "weekend", "evening", "semester",
+    "learner", "people", "person", "analyst", "seat", "graduate", "role", "manager", "customer",
+    "company", "student", "alumni", "alumnus", "hire", "project", "module",
+    "programme", "program", "course", "cohort", "class", "session", "question", "page",
+    "employee", "team", "lakh", "crore", "k", "million", "billion", "x", "instalment",
+    "certificate", "mentor", "respondent", "response", "job", "offer",
+}  # fmt: skip
+_UNIT_SYNONYMS = {"×": "x", "time": "x", "program": "programme", "yr": "year", "min": "minute"}
+_UNIT_AFTER = re.compile(r"[\s-]?(?P<unit>[A-Za-z×]+)")
+_RATIO_GAP = re.compile(r"^\s+(?:in|out\s+of)\s+$", re.IGNORECASE)
+
+
+def _unit_after(text: str, end: int) -> str | None:
+    match = _UNIT_AFTER.match(text, end)
+    if match is None:
+        return None
+    unit = match["unit"].lower()
+    if unit.endswith("ies") and len(unit) > 4:
+        unit = unit[:-3] + "y"
+    elif unit.endswith("s") and len(unit) > 2:
+        unit = unit[:-1]
+    unit = _UNIT_SYNONYMS.get(unit, unit)
+    return unit if unit in UNITS else None
+
+
+def _ratio_pairs(text: str, claims: list[NumberClaim]) -> list[tuple[NumberClaim, NumberClaim]]:
+    return [
+        (first, second)
+        for first, second in itertools.pairwise(claims)
+        if _RATIO_GAP.match(text[first.end : second.start])
+    ]
+
+
+def _ratios(text: str, claims: list[NumberClaim]) -> set[tuple[str, str]]:
+    return {(first.value, second.value) for first, second in _ratio_pairs(text, claims)}
 
 
 def ungrounded_names(text: str, sources: Sources) -> list[str]:
     """Capitalised, name-like words (mid-sentence, acronyms, multi-word names) no source has."""
     problems: list[str] = []
-    words = list(_WORD.finditer(text))
-    for index, match in enumerate(words):
+    for match in _WORD.finditer(text):
         word = match.group(0).rstrip(".-")
         if not word or not word[0].isupper():
             continue
-        if _sentence_initial(text, match.start()):
-            following = words[index + 1] if index + 1 < len(words) else None
-            multiword = (
-                following is not None
-                and following.group(0)[0].isupper()
-                and text[match.end() : following.start()].strip() == ""
-            )
-            if not (_acronym_or_camel(word) or multiword):
-                continue
+        # A capital after a full stop says nothing, unless the word is an acronym or camel-case
+        # (the next word of a two-word name is checked on its own).
+        if _sentence_initial(text, match.start()) and not _acronym_or_camel(word):
+            continue
         if not _grounded_word(word, sources):
             problems.append(word)
     return _unique(problems)
