@@ -9,16 +9,22 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from agent import ingest
+from agent.approvals import list_approvals, resume_decided
 from agent.knowledge import index_library
 from agent.runtime import Runtime
+from agent.wiring import nurture_agent
 from sample.generate import ensure_sample
 from store import crud
 from store.db import session_scope
-from store.models import Lead, LifecycleStage, ModelVersion, Outcome, Score
+from store.models import Handoff, Lead, LifecycleStage, ModelVersion, Outcome, Score
 from tools import lead_scoring
+from tools.handoff import handoff_view
 from tools.profile import profile_of
 from tools.segments.assign import resegment_all
 from tools.segments.clusters import refresh_clusters
+
+# The demo runs the agent on the hottest due leads; `nurture agent run --all-due` does the rest.
+DEMO_AGENT_LEADS = 150
 
 
 def load_sample(runtime: Runtime, sample_dir: Path | None = None) -> dict[str, Any]:
@@ -69,9 +75,7 @@ def score_and_segment(runtime: Runtime) -> dict[str, Any]:
 
 def top_leads(session: Session, *, limit: int) -> list[dict[str, Any]]:
     """The highest-scored open leads, with the reasons a rep would read."""
-    latest = select(col(Score.lead_id), func.max(Score.id).label("id")).group_by(
-        col(Score.lead_id)
-    )
+    latest = select(col(Score.lead_id), func.max(Score.id).label("id")).group_by(col(Score.lead_id))
     closed = select(col(Outcome.lead_id))
     latest_ids = [row.id for row in session.execute(latest.subquery().select())]
     stmt = (
@@ -111,4 +115,29 @@ def store_summary(runtime: Runtime) -> dict[str, Any]:
             "tables": crud.table_counts(session),
             "event_types": crud.event_type_counts(session),
             "outcomes": crud.outcome_counts(session),
+        }
+
+
+def run_agent(runtime: Runtime, *, limit: int | None = DEMO_AGENT_LEADS) -> dict[str, Any]:
+    """The whole loop on the hottest due leads: decide, draft, queue for approval, hand off."""
+    with nurture_agent(runtime) as agent:
+        resumed = resume_decided(runtime.engine, agent)
+        results = agent.run_due(limit=limit)
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[str(result["result"])] = counts.get(str(result["result"]), 0) + 1
+    with session_scope(runtime.engine) as session:
+        pending = list_approvals(session, status="pending")
+        handoffs = session.exec(
+            select(Handoff).where(Handoff.status == "pending").order_by(col(Handoff.id))
+        ).all()
+        handoff = handoff_view(handoffs[0]) if handoffs else None
+        return {
+            "leads": len(results),
+            "results": counts,
+            "resumed": len(resumed),
+            "pending_approvals": len(pending),
+            "pending_handoffs": len(handoffs),
+            "approval_example": pending[0] if pending else None,
+            "handoff_example": handoff,
         }

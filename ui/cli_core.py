@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from agent import demo as demo_job
 from agent.runtime import open_runtime
-from agent.settings import get_settings
+from agent.settings import Settings, get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -23,13 +22,22 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Run the main job on the embedded defaults (SQLite, embedded Chroma, offline model)."""
+    from agent import demo as demo_job
+
     runtime = open_runtime()
     loaded = demo_job.load_sample(runtime)
     scored = demo_job.score_and_segment(runtime)
     summary = demo_job.store_summary(runtime)
     content = demo_job.index_content(runtime)
+    agent = demo_job.run_agent(runtime)
     if as_json:
-        result = {"loaded": loaded, "scored": scored, "store": summary, "content": content}
+        result = {
+            "loaded": loaded,
+            "scored": scored,
+            "store": summary,
+            "content": content,
+            "agent": agent,
+        }
         typer.echo(json.dumps(result, default=str))
         return
     settings = runtime.settings
@@ -55,6 +63,45 @@ def demo(
         f"\nContent library: {content['added']} added, {content['updated']} updated, "
         f"{content['removed']} removed, {content['unchanged']} unchanged; "
         f"{content['chunks_embedded']} chunks embedded, {content['chunks_total']} indexed"
+    )
+    _print_agent(agent, settings)
+
+
+def _print_agent(agent: dict, settings: Settings) -> None:
+    from agent.models.factory import describe_model
+
+    results = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in agent["results"].items())
+    typer.echo(
+        f"\nAgent ({describe_model(settings)}): ran {agent['leads']} due leads, hottest first"
+        + (f": {results}" if results else "; none was due (run again after new events)")
+    )
+    typer.echo(
+        f"Waiting for people: {agent['pending_approvals']} drafts to approve, "
+        f"{agent['pending_handoffs']} hand-offs for SDRs"
+    )
+    card = agent["approval_example"]
+    if card:
+        lead, draft = card["lead"], card["draft"]
+        typer.echo(
+            f"\nApproval #{card['id']}: {lead['name']} ({lead['role'] or '?'}, "
+            f"{lead['company'] or '?'}), score {lead['score']:.0f}, decile {lead['decile']}"
+        )
+        typer.echo(f"  why: {'; '.join(map(str, lead['factors']))}")
+        typer.echo(f"  {draft['kind']}: {draft['subject']}")
+        for line in draft["body"].strip().splitlines()[:14]:
+            typer.echo(f"  | {line}")
+        typer.echo(f"  sources: {', '.join(draft['sources'])}")
+    handoff = agent["handoff_example"]
+    if handoff:
+        typer.echo(
+            f"\nHand-off #{handoff['id']} for lead #{handoff['lead_id']}: {handoff['why_now']}"
+        )
+        typer.echo(f"  SLA: decide by {handoff['sla_due_at']}")
+        for line in (handoff["talk_track"] or "").strip().splitlines()[:8]:
+            typer.echo(f"  | {line}")
+    typer.echo(
+        "\nNext: nurture approvals list · nurture approvals approve ID · "
+        "nurture agent run --all-due"
     )
 
 
@@ -101,6 +148,8 @@ def _print_summary(summary: dict) -> None:
 
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show what is in the store."""
+    from agent import demo as demo_job
+
     summary = demo_job.store_summary(open_runtime())
     if as_json:
         typer.echo(json.dumps(summary))

@@ -18,7 +18,15 @@ from agent.nurture.deps import NurtureDeps
 from agent.nurture.graph import build_nurture_graph
 from agent.nurture.state import NurtureState
 from store.db import session_scope
-from store.models import AgentRun, Event, Handoff, Lead, LifecycleStage, SegmentMembership
+from store.models import (
+    AgentRun,
+    Event,
+    Handoff,
+    Lead,
+    LifecycleStage,
+    Score,
+    SegmentMembership,
+)
 
 OPEN_STAGES = (LifecycleStage.lead, LifecycleStage.mql)
 # Customers, disqualified and opted-out leads (tools/segments/segments.yaml).
@@ -103,7 +111,8 @@ def summary(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def due_lead_ids(session: Session, *, now: datetime, limit: int | None = None) -> list[int]:
-    """Open leads never run, whose wake-up time has come, or with events since their last pass.
+    """Open leads never run, whose wake-up time has come, or with events since their last pass,
+    highest score first.
 
     Leads waiting for a human (a draft in approval, an open hand-off) are not due.
     """
@@ -135,9 +144,16 @@ def due_lead_ids(session: Session, *, now: datetime, limit: int | None = None) -
     excluded = select(col(SegmentMembership.lead_id)).where(
         SegmentMembership.segment == EXCLUDED, col(SegmentMembership.exited_at).is_(None)
     )
+    latest_score = (
+        select(col(Score.lead_id).label("lead_id"), func.max(Score.id).label("id"))
+        .group_by(col(Score.lead_id))
+        .subquery()
+    )
     stmt = (
         select(col(Lead.id))
         .outerjoin(last_run, last_run.c.lead_id == Lead.id)
+        .outerjoin(latest_score, latest_score.c.lead_id == Lead.id)
+        .outerjoin(Score, col(Score.id) == latest_score.c.id)
         .where(col(Lead.lifecycle_stage).in_(OPEN_STAGES))
         .where(
             or_(
@@ -148,7 +164,8 @@ def due_lead_ids(session: Session, *, now: datetime, limit: int | None = None) -
         )
         .where(col(Lead.id).not_in(waiting), col(Lead.id).not_in(open_handoff))
         .where(col(Lead.id).not_in(excluded))
-        .order_by(col(Lead.id))
+        # Hottest first: when the run is cut short, the best leads were served.
+        .order_by(col(Score.score).desc().nulls_last(), col(Lead.id))
     )
     if limit is not None:
         stmt = stmt.limit(limit)
