@@ -18,6 +18,7 @@ Definitions (all times UTC; a period is [since, until)):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,16 +65,21 @@ class AnalyticsError(ValueError):
 
 def pipeline_summary(
     session: Session,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
     segment: str | None = None,
     *,
     now: datetime | None = None,
     trend_weeks: int = 12,
 ) -> dict[str, Any]:
     """The pipeline over [since, until) (all time when `since` is None), for the leads now in
-    `segment` (a name or a pattern such as `mofu:*`) or everyone. JSON-ready."""
+    `segment` (a name or a pattern such as `mofu:*`) or everyone. JSON-ready. `since` and
+    `until` may be words a person types: see `parse_moment`."""
     now = _utc(now or utcnow())
+    if isinstance(since, str):
+        since = parse_moment(since, now=now) if since.strip() else None
+    if isinstance(until, str):
+        until = parse_moment(until, end=True, now=now) if until.strip() else None
     until = _utc(until) if until is not None else now
     since = _utc(since) if since is not None else None
     if since is not None and since >= until:
@@ -104,6 +110,57 @@ def pipeline_summary(
         "by_sequence": _by_sequence(session, funnel, enrol, touches, won, period, now),
         "trend": _trend(funnel, touches, handoffs, won, trend_start, since, until),
     }
+
+
+RELATIVE = re.compile(r"^(\d{1,4})\s*(d|day|days|w|week|weeks)(\s+ago)?$")
+
+
+def parse_moment(text: str, *, end: bool = False, now: datetime | None = None) -> datetime:
+    """A moment from what a person types: `2026-11-01`, an ISO time, `30d` / `4 weeks`, or
+    today, yesterday, this/last week, this/last month, this quarter, this year. With `end`, a
+    day or a named span means its end (so `--until 2026-11-30` includes the 30th)."""
+    now = _utc(now or utcnow())
+    word = " ".join(text.strip().lower().split())
+    relative = RELATIVE.match(word)
+    if relative:
+        days = int(relative.group(1)) * (7 if relative.group(2).startswith("w") else 1)
+        return now - timedelta(days=days)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = today.replace(day=1)
+    spans = {
+        "today": (today, today + timedelta(days=1)),
+        "yesterday": (today - timedelta(days=1), today),
+        "this week": (_monday(today), _monday(today) + timedelta(weeks=1)),
+        "last week": (_monday(today) - timedelta(weeks=1), _monday(today)),
+        "this month": (month, _add_months(month, 1)),
+        "last month": (_add_months(month, -1), month),
+        "this quarter": (_quarter(month), _add_months(_quarter(month), 3)),
+        "last quarter": (_add_months(_quarter(month), -3), _quarter(month)),
+        "this year": (month.replace(month=1), month.replace(year=month.year + 1, month=1)),
+    }
+    if word in spans:
+        start, stop = spans[word]
+        return min(stop, now) if end else start
+    try:
+        moment = datetime.fromisoformat(word.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise AnalyticsError(
+            f"{text!r} is not a date: use YYYY-MM-DD, an ISO time such as 2026-11-01T09:00:00Z, "
+            "30d for 30 days ago, or this month / last month / this week / this quarter"
+        ) from None
+    moment = _utc(moment)
+    if end and len(word) == 10:  # a whole day
+        moment += timedelta(days=1)
+    return moment
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 + months
+    return moment.replace(year=index // 12, month=index % 12 + 1, day=1)
+
+
+def _quarter(month: datetime) -> datetime:
+    return month.replace(month=(month.month - 1) // 3 * 3 + 1)
 
 
 # --- loading -------------------------------------------------------------------------------

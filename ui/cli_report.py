@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,11 +11,15 @@ import typer
 
 from agent.runtime import open_runtime
 from store.db import session_scope
-from tools.analytics import AnalyticsError, funnel_figure, pipeline_summary, trend_figure
+from tools.analytics import (
+    AnalyticsError,
+    funnel_figure,
+    parse_moment,
+    pipeline_summary,
+    trend_figure,
+)
 
 app = typer.Typer(help="Reports: the pipeline summary.", no_args_is_help=True)
-
-RELATIVE = re.compile(r"^(\d{1,4})d$")
 
 
 @app.callback()
@@ -29,30 +32,18 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def parse_moment(text: str, option: str, *, end_of_day: bool = False) -> datetime:
-    """YYYY-MM-DD (midnight UTC; with `end_of_day`, the next midnight so the day is included),
-    an ISO time, or `30d` for 30 days ago."""
-    value = text.strip()
-    relative = RELATIVE.match(value)
-    if relative:
-        return datetime.now(UTC) - timedelta(days=int(relative.group(1)))
+def _moment(text: str, option: str, *, end: bool = False) -> datetime:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _fail(
-            f"{option}: {text!r} is not a date (use YYYY-MM-DD, an ISO time such as "
-            "2026-11-01T09:00:00Z, or 30d for 30 days ago)"
-        ) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if end_of_day and len(value) == 10:
-        moment += timedelta(days=1)
-    return moment
+        return parse_moment(text, end=end)
+    except AnalyticsError as exc:
+        raise _fail(f"{option}: {exc}") from None
 
 
 @app.command("pipeline")
 def pipeline(
     since: Annotated[
-        str | None, typer.Option(help="start: YYYY-MM-DD, an ISO time or 30d (default: all time)")
+        str | None,
+        typer.Option(help="start: YYYY-MM-DD, an ISO time, 30d or 'this month' (default: all)"),
     ] = None,
     until: Annotated[
         str | None, typer.Option(help="end, inclusive for a date (default: now)")
@@ -67,8 +58,8 @@ def pipeline(
 ) -> None:
     """Lead->MQL, MQL->SQL vs the 13 % benchmark, SQLs per 1,000 in nurture, time to MQL,
     hand-off latency vs SLA, revenue, email rates; by segment, by sequence and by week."""
-    start = parse_moment(since, "--since") if since else None
-    end = parse_moment(until, "--until", end_of_day=True) if until else None
+    start = _moment(since, "--since") if since else None
+    end = _moment(until, "--until", end=True) if until else None
     runtime = open_runtime()
     try:
         with session_scope(runtime.engine) as session:

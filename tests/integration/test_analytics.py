@@ -165,6 +165,14 @@ def test_totals_and_conversion(store: Store) -> None:
     assert conversion["median_days_mql_to_sql"] == 5.5
 
 
+def test_periods_in_words(store: Store) -> None:
+    with session_scope(store.engine) as s:
+        worded = pipeline_summary(s, since="this month", now=NOW)
+    assert worded["totals"] == summary(store.engine)["totals"]
+    with session_scope(store.engine) as s, pytest.raises(AnalyticsError, match="is not a date"):
+        pipeline_summary(s, since="whenever", now=NOW)
+
+
 def test_handoff_latency_against_the_sla(store: Store) -> None:
     handoffs = summary(store.engine)["handoffs"]
     assert (handoffs["created"], handoffs["accepted"], handoffs["rejected"]) == (3, 1, 1)
