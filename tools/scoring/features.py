@@ -16,8 +16,21 @@ from tools.scoring.errors import DataError
 
 # Answers that mean "not answered": CRM forms default to "Select", exports write "N/A" etc.
 PLACEHOLDERS = (
-    "", "select", "n/a", "na", "none", "null", "nan", "unknown", "-", "--", "?",
-    "not provided", "not specified", "not available", "undefined",
+    "",
+    "select",
+    "n/a",
+    "na",
+    "none",
+    "null",
+    "nan",
+    "unknown",
+    "-",
+    "--",
+    "?",
+    "not provided",
+    "not specified",
+    "not available",
+    "undefined",
 )
 OTHER = "__other__"
 _FLAG_VALUES = {"yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0, "y": 1.0, "n": 0.0}
@@ -48,11 +61,29 @@ def id_like_reason(column: str, values: pd.Series) -> str | None:
     return None
 
 
+def distinct_values(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes, distinct): each row's position in `distinct` (-1 where missing), and the distinct
+    values as text. Text work on `distinct` then costs per distinct value, not per row."""
+    codes, uniques = pd.factorize(values)
+    # Hashing treats 1, 1.0 and True as one value, but their texts differ: stringify first
+    # unless every distinct value already is a string.
+    if not all(isinstance(u, str) for u in uniques):
+        codes, uniques = pd.factorize(values.astype("string"))
+    return codes, pd.Series(uniques, dtype="string")
+
+
+def spread(per_value: pd.Series | np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Rows from per-distinct-value results; the entry after the last one is for missing rows."""
+    return np.asarray(per_value)[np.where(codes < 0, len(per_value) - 1, codes)]
+
+
 def clean_strings(values: pd.Series, placeholders: Iterable[str]) -> pd.Series:
     """Strip text and turn placeholder answers ("Select", "N/A", "") into missing values."""
-    text = values.astype("string").str.strip()
-    blank = text.str.lower().isin(list(placeholders))
-    return text.mask(blank)
+    codes, distinct = distinct_values(values)
+    text = distinct.str.strip()
+    cleaned = text.mask(text.str.lower().isin(list(placeholders)))
+    rows = cleaned.array.take(codes, allow_fill=True)  # -1 (missing) -> NA
+    return pd.Series(rows, index=values.index, name=values.name)
 
 
 class LeadFeatures(TransformerMixin, BaseEstimator):
@@ -93,8 +124,10 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
             if reason:
                 self.dropped_.append({"column": str(column), "reason": reason})
         if not self.kinds_:
-            raise DataError("no usable feature columns: every column is empty, constant or an "
-                            "identifier (see the excluded list)")
+            raise DataError(
+                "no usable feature columns: every column is empty, constant or an "
+                "identifier (see the excluded list)"
+            )
         self.output_columns_ = self._output_columns()
         return self
 
@@ -198,8 +231,11 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
             return self._transform_records(frame.to_dict("records"))
         out: dict[str, Any] = {}
         for column, kind in self.kinds_.items():
-            raw = frame[column] if column in frame.columns else pd.Series(
-                np.nan, index=frame.index, dtype="float64")
+            raw = (
+                frame[column]
+                if column in frame.columns
+                else pd.Series(np.nan, index=frame.index, dtype="float64")
+            )
             out.update(self._transform_column(column, kind, raw))
         return np.column_stack([np.asarray(out[c], dtype="float64") for c in self.output_columns_])
 
@@ -213,22 +249,37 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
         return frame
 
     def _transform_column(self, column: str, kind: str, raw: pd.Series) -> dict[str, Any]:
+        if (
+            kind == "numeric"
+            and pd.api.types.is_numeric_dtype(raw)
+            and not pd.api.types.is_bool_dtype(raw)
+        ):
+            return {column: self._apply_sentinel(column, raw.astype("float64"))}
+        if kind == "flag" and pd.api.types.is_bool_dtype(raw):
+            return {column: raw.astype("float64")}
+        if kind == "date" and pd.api.types.is_datetime64_any_dtype(raw):
+            dates = _naive(raw)
+            return {f"{column}__{p}": _date_part(dates, p) for p in _date_parts(self, column)}
+        # Text: convert each distinct value once (a million rows hold a few hundred), plus one
+        # missing value at the end for the rows that have none.
+        codes, distinct = distinct_values(raw)
+        values = pd.concat([distinct, pd.Series([pd.NA], dtype="string")], ignore_index=True)
+        converted = self._transform_text(column, kind, values)
+        return {
+            name: spread(np.asarray(v, dtype="float64"), codes) for name, v in converted.items()
+        }
+
+    def _transform_text(self, column: str, kind: str, raw: pd.Series) -> dict[str, Any]:
         if kind == "numeric":
-            numeric = pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
-            values = raw if numeric else pd.to_numeric(
-                clean_strings(raw, self.placeholders), errors="coerce")
+            values = pd.to_numeric(clean_strings(raw, self.placeholders), errors="coerce")
             return {column: self._apply_sentinel(column, values.astype("float64"))}
         if kind == "flag":
-            if pd.api.types.is_bool_dtype(raw):
-                return {column: raw.astype("float64")}
             lowered = clean_strings(raw, self.placeholders).str.lower()
             return {column: lowered.map(_FLAG_VALUES).astype("float64")}
         if kind == "date":
-            if pd.api.types.is_datetime64_any_dtype(raw):
-                dates = _naive(raw)
-            else:
-                dates = _parse_dates(clean_strings(raw, self.placeholders),
-                                     self.date_formats_.get(column))
+            dates = _parse_dates(
+                clean_strings(raw, self.placeholders), self.date_formats_.get(column)
+            )
             return {f"{column}__{p}": _date_part(dates, p) for p in _date_parts(self, column)}
         text = clean_strings(raw, self.placeholders)
         categories = self.categories_[column]
@@ -303,8 +354,11 @@ def _to_timestamp(value: Any, text: str | None, date_format: str | None) -> pd.T
     if text is None:
         return None
     try:
-        stamp = pd.Timestamp(value) if not isinstance(value, str) else pd.to_datetime(
-            text, format=date_format)
+        stamp = (
+            pd.Timestamp(value)
+            if not isinstance(value, str)
+            else pd.to_datetime(text, format=date_format)
+        )
     except (TypeError, ValueError):
         return None
     if stamp is pd.NaT:
@@ -358,4 +412,3 @@ def _date_parts(features: LeadFeatures, column: str) -> tuple[str, ...]:
 
 def _date_part(dates: pd.Series, part: str) -> pd.Series:
     return getattr(dates.dt, part).astype("float64")
-

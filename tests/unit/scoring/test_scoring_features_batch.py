@@ -1,0 +1,51 @@
+"""The batch transform converts each distinct value once: the same numbers as one lead at a time."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tools.scoring.features import PLACEHOLDERS, LeadFeatures, clean_strings
+
+
+def messy_export(n: int = 400, seed: int = 1, junk: bool = False) -> pd.DataFrame:
+    """Text columns as real exports hold them: padding, placeholders, mixed types, many values;
+    `junk` adds text where a number belongs."""
+    rng = np.random.default_rng(seed)
+    numbers = ["1", " 2.5 ", "N/A", "999", "7", *(["x"] if junk else [])]
+    mixed = np.array([1, 1.0, True, "1", " b ", None, "Select"], dtype=object)
+    return pd.DataFrame(
+        {
+            "role": rng.choice(["VP", " vp ", "Manager", "Select", "N/A", "", None], n),
+            "mixed": pd.Series(rng.choice(mixed, n), dtype=object),
+            "city": [f"city {i % 80}" for i in rng.integers(0, 10_000, n)],  # high cardinality
+            "visits_text": rng.choice(numbers, n),
+            "opted_in": rng.choice(["Yes", "no", " TRUE ", "Select", None], n),
+            "signed_up": rng.choice(["2024-01-03 10:00", "2023-05-06 11:30", "Select", None], n),
+            "score": rng.normal(size=n),
+        }
+    )
+
+
+def test_clean_strings_per_distinct_value_keeps_row_order_and_types() -> None:
+    raw = pd.Series([" a ", 1, 1.0, True, None, np.nan, "Select", "a"], dtype=object, name="x")
+    cleaned = clean_strings(raw, PLACEHOLDERS)
+    assert cleaned.name == "x" and str(cleaned.dtype) == "string"
+    assert cleaned.tolist()[:4] == ["a", "1", "1.0", "True"]
+    assert cleaned.isna().tolist() == [False] * 4 + [True] * 3 + [False]
+    assert clean_strings(pd.Series([], dtype=object), PLACEHOLDERS).empty
+    assert clean_strings(pd.Series([None, np.nan]), PLACEHOLDERS).isna().all()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_batch_transform_equals_one_lead_at_a_time(seed: int) -> None:
+    train = messy_export(seed=seed)
+    features = LeadFeatures(max_categories=20).fit(train)
+    assert {"role", "mixed", "city"} <= set(features.categorical_columns_)
+    assert features.kinds_["visits_text"] == "numeric" and features.kinds_["opted_in"] == "flag"
+    assert features.kinds_["signed_up"] == "date" and "city" in features.frequencies_
+    # Unseen values and a shuffled order at scoring time.
+    later = messy_export(seed=seed + 10, junk=True).sample(frac=1.0, random_state=seed)
+    later.loc[later.index[:5], "role"] = "Astronaut"
+    batch = features.transform(later)
+    one_by_one = np.vstack([features.transform(r) for r in later.to_dict("records")])
+    np.testing.assert_array_equal(batch, one_by_one)
