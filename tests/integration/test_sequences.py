@@ -208,6 +208,31 @@ def test_out_of_nurture_leads_leave_and_paused_tracks_take_nobody(library: Engin
     assert resegment_and_enrol(library, optout)["action"] == "none"
 
 
+def test_a_designed_sequence_enrols_on_its_event(library: Engine) -> None:
+    proposal = design_sequence(
+        "A 60-day nurture for fintech leads who downloaded the security pack, book a call"
+    )
+    with session_scope(library) as s:
+        save_sequence(s, proposal, name="fintech-security")
+    banker = add_lead(library, "banker@bank.example", industry="Financial Services")
+    add_event(library, banker, "page_view", timedelta(days=1), path="/")
+    assert resegment_and_enrol(library, banker)["sequence"] == "core"  # no download yet
+    add_event(library, banker, "content_download", timedelta(hours=1), asset="security")
+    moved = resegment_and_enrol(library, banker, event_type="content_download")
+    assert (moved["action"], moved["sequence"]) == ("moved", "fintech-security")
+    stays = resegment_and_enrol(library, banker)  # later evaluations keep it there
+    assert (stays["action"], stays["sequence"]) == ("kept", "fintech-security")
+    with session_scope(library) as s:
+        stored = get_sequence(s, "fintech-security").definition
+    assert stored["enrol"]["industries"] == ["financial-services"]
+    # A download from another industry does not make it a fintech lead.
+    maker = add_lead(library, "maker@plant.example", industry="Manufacturing")
+    add_event(library, maker, "content_download", timedelta(hours=2), asset="x")
+    assert resegment_and_enrol(library, maker, event_type="content_download")["sequence"] == (
+        "core"
+    )
+
+
 def test_the_store_allows_one_active_enrollment_per_lead(library: Engine) -> None:
     lead_id = add_lead(library, "one@acme.example")
     with session_scope(library) as s:

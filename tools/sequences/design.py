@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from tools.handoff import HandoffRule
@@ -81,15 +82,29 @@ SEGMENT_WORDS: dict[str, tuple[str, ...]] = {
     "mofu:healthcare-management": ("healthcare management",),
     "mofu:mba-essentials": ("mba",),
     "mofu:business-analytics": ("business analytics", "analytics"),
-    "tofu:financial-services": ("fintech", "financial services", "banking", "banks", "insurance"),
-    "tofu:technology": ("tech companies", "technology", "software", "saas"),
-    "tofu:healthcare": ("healthcare", "hospital", "pharma"),
-    "tofu:retail-e-commerce": ("retail", "e-commerce", "ecommerce"),
-    "tofu:manufacturing": ("manufacturing",),
-    "tofu:logistics-supply-chain": ("logistics", "supply chain"),
-    "tofu:professional-services": ("consulting", "professional services"),
-    "tofu:marketing-advertising": ("marketing agencies", "advertising"),
-    "tofu:media": ("media companies", "publishers", "broadcasters"),
+}
+# Words in a goal -> the industry (slug of the lead's `industry`, as in `tofu:<industry>`).
+INDUSTRY_WORDS: dict[str, tuple[str, ...]] = {
+    "financial-services": ("fintech", "financial services", "banking", "banks", "insurance"),
+    "technology": ("tech companies", "technology", "software", "saas"),
+    "healthcare": ("healthcare", "hospital", "pharma"),
+    "retail-e-commerce": ("retail", "e-commerce", "ecommerce"),
+    "manufacturing": ("manufacturing",),
+    "logistics-supply-chain": ("logistics", "supply chain"),
+    "professional-services": ("consulting", "professional services"),
+    "marketing-advertising": ("marketing agencies", "advertising"),
+    "media": ("media companies", "publishers", "broadcasters"),
+}
+# Company sizes in a goal -> (min, max) people; `enterprise` (above 500) is a segment.
+SIZE_WORDS: dict[str, tuple[int | None, int | None]] = {
+    "mid-market": (100, 500),
+    "mid market": (100, 500),
+    "midsize": (100, 500),
+    "smb": (None, 99),
+    "small business": (None, 99),
+    "small businesses": (None, 99),
+    "startups": (None, 99),
+    "sme": (None, 99),
 }
 # Behaviour in a goal -> the event that can enrol a lead the moment it happens.
 EVENT_WORDS: dict[str, tuple[str, ...]] = {
@@ -98,7 +113,6 @@ EVENT_WORDS: dict[str, tuple[str, ...]] = {
     "video_watched": ("watched",),
     "trial_signup": ("signed up",),
 }
-SIZE_WORDS = ("mid-market", "mid market", "smb", "small business", "startups", "sme")
 CTA_WORDS = ("demo", "call", "trial", "enrol", "enroll", "book", "reply", "meeting", "sign up")
 # fmt: off
 STOP_WORDS = frozenset({
@@ -137,8 +151,11 @@ def design_sequence(
     step_days = schedule_days(days, touches)
     missing: list[str] = []
 
-    segments, found_events = _segments(text, segment, missing)
+    audience = _audience(text, segment, missing)
+    segments = audience.segments
     search_segment = next((s for s in segments if "*" not in s), None)
+    if search_segment is None and audience.industries:
+        search_segment = f"tofu:{audience.industries[0]}"  # how content is tagged by industry
     plan = _arc(len(step_days))
     high_intent = any(s.startswith("late:") or s == "enterprise" for s in segments)
     enterprise = "enterprise" in segments
@@ -177,7 +194,7 @@ def design_sequence(
             "description": goal,
             "goal": goal,
             "priority": DESIGNED_PRIORITY,
-            "enrol": {"segments": segments, "on_events": found_events},
+            "enrol": audience.enrol_rules(),
             "exit": {
                 "events": ["unsubscribe", "bounce"]
                 + ([] if "late:demo" in segments else ["demo_request"]),
@@ -192,7 +209,9 @@ def design_sequence(
         "name": name,
         "goal": goal,
         "segments": segments,
-        "enrol_on_events": found_events,
+        "industries": audience.industries,
+        "company_size": audience.company_size,
+        "enrol_on_events": audience.events,
         "content_map": content_map,
         "cadence": {
             "days": days,
@@ -215,7 +234,25 @@ def _days_in(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _segments(text: str, segment: str | None, missing: list[str]) -> tuple[list[str], list[str]]:
+@dataclass
+class Audience:
+    """Who the goal is about, as enrolment rules."""
+
+    segments: list[str]
+    industries: list[str] = field(default_factory=list)
+    company_size: dict[str, int] | None = None
+    events: list[str] = field(default_factory=list)
+
+    def enrol_rules(self) -> dict[str, Any]:
+        rules: dict[str, Any] = {"segments": self.segments, "on_events": self.events}
+        if self.industries:
+            rules["industries"] = self.industries
+        if self.company_size:
+            rules["company_size"] = self.company_size
+        return rules
+
+
+def _audience(text: str, segment: str | None, missing: list[str]) -> Audience:
     events = [event for event, words in EVENT_WORDS.items() if _mentions(text, words)]
     if segment:
         names = [s.strip() for s in segment.split(",") if s.strip()]
@@ -224,38 +261,53 @@ def _segments(text: str, segment: str | None, missing: list[str]) -> tuple[list[
             raise SequenceError(
                 f"segment {bad[0]!r} is not a segment name or pattern (e.g. mofu:*, enterprise)"
             )
-        return names, events
-    found: list[str] = []
+        return Audience(names, events=events)
     rest = f" {text} "
-    phrases = sorted(
-        ((word, seg) for seg, words in SEGMENT_WORDS.items() for word in words),
-        key=lambda item: -len(item[0]),
-    )
-    for word, seg in phrases:
-        pattern = rf"(?<![a-z]){re.escape(word)}(?![a-z])"
-        if re.search(pattern, rest):
-            rest = re.sub(pattern, " ", rest)
-            if seg not in found:
-                found.append(seg)
-    if _mentions(text, SIZE_WORDS):
+    found = _take(rest, SEGMENT_WORDS)
+    found.sort(key=list(SEGMENT_WORDS).index)  # intent and dormancy, size, then theme
+    industries = _take(rest, INDUSTRY_WORDS)
+    size = next((bounds for word, bounds in SIZE_WORDS.items() if _mentions(text, [word])), None)
+    company_size = None
+    if size is not None:
+        company_size = {k: v for k, v in zip(("min", "max"), size, strict=True) if v is not None}
+        low, high = size
+        where = f"{low}-{high} people" if low is not None else f"up to {high} people"
         missing.append(
-            "Company size is not a segment here (only 'enterprise', above 500 people): which "
-            "sizes count, or should the sequence enrol by industry and theme only?"
+            f"Company size read as {where} ('enterprise' starts above 500): change it if you "
+            "mean otherwise."
         )
     if events:
         missing.append(
-            f"Enrol on the event itself ({', '.join(events)}) as well as by segment? The draft "
-            "does both; say if only one is wanted."
+            f"The draft enrols matching leads the moment they do {' or '.join(events)} (any "
+            "asset, not one in particular; earlier ones are not enrolled): is that right, or "
+            "should every matching lead enter?"
         )
-    order = list(SEGMENT_WORDS)
-    found.sort(key=order.index)  # intent, dormancy and size first, then theme, then industry
-    if not found:
+    if not found and (industries or company_size):
+        found = ["tofu:*", "mofu:*", "late:*"]  # every funnel stage, narrowed by the fields
+    elif not found:
         missing.append(
-            "Which leads should enter? Name a segment (e.g. mofu:data-science, "
-            "tofu:financial-services, enterprise, re-engage); the draft enrols tofu:* and mofu:*."
+            "Which leads should enter? Name a segment (e.g. mofu:data-science, enterprise, "
+            "re-engage) or an industry; the draft enrols tofu:* and mofu:*."
         )
         found = ["tofu:*", "mofu:*"]
-    return found, events
+    return Audience(found, industries, company_size, events)
+
+
+def _take(rest: str, vocabulary: Mapping[str, Sequence[str]]) -> list[str]:
+    """Keys whose words appear in `rest`, longest words first (so 'hr analytics' is not also
+    'analytics')."""
+    found: list[str] = []
+    phrases = sorted(
+        ((word, key) for key, words in vocabulary.items() for word in words),
+        key=lambda item: -len(item[0]),
+    )
+    for word, key in phrases:
+        pattern = rf"(?<![a-z]){re.escape(word)}(?![a-z])"
+        if re.search(pattern, rest):
+            rest = re.sub(pattern, " ", rest)
+            if key not in found:
+                found.append(key)
+    return found
 
 
 def _mentions(text: str, words: Iterable[str]) -> bool:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from store import crud
 from store.models import Enrollment, Lead, utcnow
 from store.models import Sequence as SequenceRow
+from tools.segments.rules import slug
 from tools.sequences.errors import SequenceError
 from tools.sequences.model import SequenceDefinition
 from tools.sequences.registry import definition_of, get_sequence
@@ -33,19 +34,41 @@ def matches(patterns: Iterable[str], segments: Iterable[str]) -> bool:
     return any(fnmatchcase(name, pattern) for pattern in patterns for name in names)
 
 
+@dataclass(frozen=True)
+class LeadFacts:
+    """What enrolment rules look at."""
+
+    segments: Sequence[str]
+    lifecycle: str
+    industry: str | None = None  # slug, e.g. financial-services
+    company_size: int | None = None
+
+    @classmethod
+    def of(cls, lead: Lead, segments: Sequence[str]) -> LeadFacts:
+        industry = slug(lead.industry) if lead.industry else None
+        return cls(list(segments), str(lead.lifecycle_stage), industry or None, lead.company_size)
+
+
 def may_enter(
-    definition: SequenceDefinition,
-    *,
-    segments: Sequence[str],
-    lifecycle: str,
-    event_type: str | None = None,
+    definition: SequenceDefinition, facts: LeadFacts, event_type: str | None = None
 ) -> bool:
-    rules = definition.enrol
-    if lifecycle not in rules.lifecycle or matches(rules.exclude_segments, segments):
+    """Whether a lead may enter now. A sequence with `on_events` takes a matching lead only at
+    the moment it does one of those events ("fintech leads who downloaded ...")."""
+    if definition.enrol.on_events and event_type not in definition.enrol.on_events:
         return False
-    return matches(rules.segments, segments) or (
-        event_type is not None and event_type in rules.on_events
-    )
+    return fits(definition, facts)
+
+
+def fits(definition: SequenceDefinition, facts: LeadFacts) -> bool:
+    """Whether the lead belongs in the sequence by segments, stage, industry and size."""
+    rules = definition.enrol
+    if facts.lifecycle not in rules.lifecycle or matches(rules.exclude_segments, facts.segments):
+        return False
+    if rules.industries and facts.industry not in rules.industries:
+        return False
+    if rules.company_size is not None and not rules.company_size.holds(facts.company_size):
+        return False
+    return matches(rules.segments, facts.segments)
 
 
 def exit_reason(
@@ -111,6 +134,7 @@ def enrol(
         else crud.current_segments(session, lead_id=lead_id)
     )
     lifecycle = str(row.lifecycle_stage)
+    facts = LeadFacts.of(row, current_segments)
     current = crud.current_enrollment(session, lead_id=lead_id)
     current_seq = session.get(SequenceRow, current.sequence_id) if current is not None else None
 
@@ -136,9 +160,7 @@ def enrol(
         if target.status != "active":
             raise SequenceError(f"sequence {sequence!r} is {target.status}; activate it first")
     else:
-        target = _best_track(
-            session, lead_id, current_segments, lifecycle, event_type, skip={left} - {None}
-        )
+        target = _best_track(session, lead_id, facts, event_type, skip={left} - {None})
     if target is None:
         if current is not None and current_seq is not None:
             return EnrolResult(lead_id, "kept", current_seq.name, reason="no other track fits")
@@ -149,7 +171,7 @@ def enrol(
     if current is not None and current_seq is not None:
         if current_seq.id == target.id:
             return EnrolResult(lead_id, "kept", target.name, enrollment_id=current.id)
-        if sequence is None and _still_fits(current_seq, target, current_segments, lifecycle):
+        if sequence is None and _still_fits(current_seq, target, facts):
             return EnrolResult(
                 lead_id, "kept", current_seq.name, reason=f"{current_seq.name} still fits"
             )
@@ -191,8 +213,7 @@ def _leave(
 def _best_track(
     session: Session,
     lead_id: int,
-    segments: Sequence[str],
-    lifecycle: str,
+    facts: LeadFacts,
     event_type: str | None,
     skip: set[str | None],
 ) -> SequenceRow | None:
@@ -202,19 +223,16 @@ def _best_track(
         if row.name in skip or row.id in done:
             continue
         definition = definition_of(row)
-        if may_enter(definition, segments=segments, lifecycle=lifecycle, event_type=event_type):
+        if may_enter(definition, facts, event_type):
             candidates.append((-definition.priority, row.name, row))
     return min(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 
 
-def _still_fits(
-    current: SequenceRow, target: SequenceRow, segments: Sequence[str], lifecycle: str
-) -> bool:
+def _still_fits(current: SequenceRow, target: SequenceRow, facts: LeadFacts) -> bool:
     if current.status != "active":
         return False
     mine, theirs = definition_of(current), definition_of(target)
-    fits = may_enter(mine, segments=segments, lifecycle=lifecycle)
-    return fits and mine.priority >= theirs.priority
+    return fits(mine, facts) and mine.priority >= theirs.priority
 
 
 def _completed(session: Session, lead_id: int) -> set[int]:

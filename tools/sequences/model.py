@@ -77,16 +77,53 @@ class Step(_Strict):
     branch: Branch | None = None
 
 
+class SizeRange(_Strict):
+    """Company size in people, inclusive; a lead whose size is unknown does not match."""
+
+    min: int | None = Field(None, ge=0)
+    max: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> SizeRange:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both (people)")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not be above max ({self.max})")
+        return self
+
+    def holds(self, size: int | None) -> bool:
+        if size is None:
+            return False
+        return (self.min is None or size >= self.min) and (self.max is None or size <= self.max)
+
+
 class EnrolRules(_Strict):
-    """Leads enter when a current segment matches `segments` and none matches the exclusions;
-    `on_events` also enrols a lead the moment it does one of those (e.g. content_download)."""
+    """Leads enter when a current segment matches `segments`, none matches the exclusions, and
+    the lead's industry and company size fit (when given). With `on_events`, a matching lead
+    enters only the moment it does one of those events (e.g. content_download); once in, the
+    rules without the event keep it there."""
 
     segments: list[str] = Field(min_length=1)
     exclude_segments: list[str] = Field(default_factory=lambda: ["excluded"])
     lifecycle: list[Lifecycle] = Field(default_factory=lambda: list(NURTURE_STAGES))
+    industries: list[str] = Field(
+        default_factory=list, description="industry slugs, e.g. financial-services; empty = any"
+    )
+    company_size: SizeRange | None = None
     on_events: list[str] = Field(default_factory=list)
 
     _patterns = field_validator("segments", "exclude_segments")(_segment_patterns)
+
+    @field_validator("industries")
+    @classmethod
+    def _industries(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
+                raise ValueError(
+                    f"{value!r} is not an industry slug (lower case with dashes, e.g. "
+                    "financial-services)"
+                )
+        return values
 
     @field_validator("on_events")
     @classmethod

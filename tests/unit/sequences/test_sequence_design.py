@@ -20,7 +20,9 @@ GOAL = (
 
 def test_a_full_proposal_with_links(find_content: Finder, assets: list[Asset]) -> None:
     proposal = design_sequence(GOAL, find_content=find_content)
-    assert proposal["segments"] == ["tofu:financial-services"]
+    assert proposal["segments"] == ["tofu:*", "mofu:*", "late:*"]
+    assert proposal["industries"] == ["financial-services"]
+    assert proposal["company_size"] == {"min": 100, "max": 500}
     assert proposal["enrol_on_events"] == ["content_download"]
     library = {asset.url: asset for asset in assets}
     for stage, hits in proposal["content_map"].items():
@@ -33,9 +35,12 @@ def test_a_full_proposal_with_links(find_content: Finder, assets: list[Asset]) -
     assert steps[0]["theme"] == "welcome" and any(s["theme"] == "book a call" for s in steps)
     assert any(t["when"] == "demo_request" for t in proposal["triggers"])
     assert proposal["handoff_rule"]["score_above"] == 75
-    # mid-market is not a segment: the proposal asks instead of guessing
-    assert any("Company size is not a segment" in q for q in proposal["missing"])
+    # mid-market is read as a size range, and the proposal says so
+    assert any("Company size read as 100-500 people" in q for q in proposal["missing"])
     definition = parse_definition(proposal["definition"])
+    assert definition.enrol.industries == ["financial-services"]
+    assert definition.enrol.company_size is not None
+    assert definition.enrol.company_size.holds(250) and not definition.enrol.company_size.holds(900)
     assert (
         definition.name == proposal["name"] == "mid-market-fintech-downloaded-security-whitepaper"
     )

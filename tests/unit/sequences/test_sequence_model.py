@@ -70,6 +70,9 @@ def test_errors_name_the_file_the_step_and_the_field(tmp_path: Path) -> None:
         (('"mofu:*"', '"Mofu Leads"'), "'Mofu Leads' is not a segment name or pattern"),
         (("name: test-track", "name: Test Track"), "'Test Track' is not a sequence name"),
         (("stage: problem", "stage: awareness"), "steps[1] (day 1).stage: Input should be"),
+        (("  segments:", "  company_size: {min: 500, max: 100}\n  segments:"), "min (500) must"),
+        (("  segments:", "  company_size: {}\n  segments:"), "give min, max or both"),
+        (("  segments:", "  industries: [Financial Services]\n  segments:"), "industry slug"),
     ],
 )
 def test_rules_are_checked(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
