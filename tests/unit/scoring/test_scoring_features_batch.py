@@ -7,6 +7,10 @@ import pytest
 from tools.scoring.features import PLACEHOLDERS, LeadFeatures, clean_strings
 
 
+def texts(*values: str | None) -> np.ndarray:
+    return np.array(values, dtype=object)
+
+
 def messy_export(n: int = 400, seed: int = 1, junk: bool = False) -> pd.DataFrame:
     """Text columns as real exports hold them: padding, placeholders, mixed types, many values;
     `junk` adds text where a number belongs."""
@@ -15,12 +19,14 @@ def messy_export(n: int = 400, seed: int = 1, junk: bool = False) -> pd.DataFram
     mixed = np.array([1, 1.0, True, "1", " b ", None, "Select"], dtype=object)
     return pd.DataFrame(
         {
-            "role": rng.choice(["VP", " vp ", "Manager", "Select", "N/A", "", None], n),
+            "role": rng.choice(texts("VP", " vp ", "Manager", "Select", "N/A", "", None), n),
             "mixed": pd.Series(rng.choice(mixed, n), dtype=object),
             "city": [f"city {i % 80}" for i in rng.integers(0, 10_000, n)],  # high cardinality
             "visits_text": rng.choice(numbers, n),
-            "opted_in": rng.choice(["Yes", "no", " TRUE ", "Select", None], n),
-            "signed_up": rng.choice(["2024-01-03 10:00", "2023-05-06 11:30", "Select", None], n),
+            "opted_in": rng.choice(texts("Yes", "no", " TRUE ", "Select", None), n),
+            "signed_up": rng.choice(
+                texts("2024-01-03 10:00", "2023-05-06 11:30", "Select", None), n
+            ),
             "score": rng.normal(size=n),
         }
     )
