@@ -297,15 +297,14 @@ def _content_issues(
                     )
                 )
         normal = _normalize(text)
-        for phrase in phrases:
-            if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", normal):
-                issues.append(
-                    Issue(
-                        code="banned_phrase",
-                        message=f"contains the banned phrase {phrase!r}",
-                        field=name,
-                    )
+        for phrase in _banned_in(normal, tuple(phrases)):
+            issues.append(
+                Issue(
+                    code="banned_phrase",
+                    message=f"contains the banned phrase {phrase!r}",
+                    field=name,
                 )
+            )
         if _PROMPT_TRACES.search(text):
             issues.append(
                 Issue(
@@ -333,6 +332,19 @@ def _content_issues(
                 )
             )
     return issues
+
+
+def _banned_in(normal: str, phrases: tuple[str, ...]) -> list[str]:
+    """The banned phrases in already-normalized text, each once, in list order."""
+    found = {match.group(0) for match in _banned_pattern(phrases).finditer(normal)}
+    return [phrase for phrase in phrases if phrase in found]
+
+
+@lru_cache(maxsize=8)
+def _banned_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for the whole list (longest first, so 'guaranteed' wins over 'guarantee')."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, ordered)) + r")(?!\w)")
 
 
 def _email_shape(draft: EmailDraft, body: str, limits: Limits) -> list[Issue]:

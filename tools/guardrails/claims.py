@@ -10,6 +10,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tools.schemas import DecisionContext
 
@@ -63,19 +64,40 @@ class Sources:
     def add(self, text: str | None) -> None:
         if not text:
             return
-        for word in _WORD.findall(text):
-            for form in _forms(word):
-                self.words.add(form)
-        claims = number_claims(text)
-        for claim in claims:
-            self.numbers.add(claim.value)
-            if claim.percent:
-                self.percents.add(claim.value)
-            if claim.unit:
-                self.measures.add((claim.value, claim.unit))
-        self.ratios.update(_ratios(text, claims))
-        self.urls.update(normalize_url(url) for url in _URL.findall(text))
-        self.emails.update(email.lower() for email in _EMAIL.findall(text))
+        parsed = _parse_source(text)
+        self.words |= parsed.words
+        self.numbers |= parsed.numbers
+        self.percents |= parsed.percents
+        self.measures |= parsed.measures
+        self.ratios |= parsed.ratios
+        self.urls |= parsed.urls
+        self.emails |= parsed.emails
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    words: frozenset[str]
+    numbers: frozenset[str]
+    percents: frozenset[str]
+    measures: frozenset[tuple[str, str]]
+    ratios: frozenset[tuple[str, str]]
+    urls: frozenset[str]
+    emails: frozenset[str]
+
+
+@lru_cache(maxsize=4096)
+def _parse_source(text: str) -> _Parsed:
+    """One source text, parsed once: the same snippets back many leads' drafts."""
+    claims = number_claims(text)
+    return _Parsed(
+        words=frozenset(form for word in _WORD.findall(text) for form in _forms(word)),
+        numbers=frozenset(claim.value for claim in claims),
+        percents=frozenset(claim.value for claim in claims if claim.percent),
+        measures=frozenset((claim.value, claim.unit) for claim in claims if claim.unit),
+        ratios=frozenset(_ratios(text, claims)),
+        urls=frozenset(normalize_url(url) for url in _URL.findall(text)),
+        emails=frozenset(email.lower() for email in _EMAIL.findall(text)),
+    )
 
 
 def sources_of(ctx: DecisionContext) -> Sources:
