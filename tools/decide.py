@@ -192,10 +192,11 @@ def content_stage(lead: LeadBrief) -> Stage:
         candidates.append(TRIGGER_STAGE[lead.trigger])
     if lead.lifecycle_stage == "mql" or _is_mql(lead) or lead.decile == 1:
         candidates.append("vendor")
-    # The arc moves on with the touches: education first, proof later, then the ask.
+    # The arc moves on with the touches: education first, proof later, then the ask. After
+    # eight touches a lead still opening them (the last one opened) gets the ask itself.
     if "re-engage" not in lead.segments:
         if lead.touches_sent >= 8:
-            candidates.append("vendor")
+            candidates.append("decision" if lead.unopened_in_a_row == 0 else "vendor")
         elif lead.touches_sent >= 4:
             candidates.append("solution")
     stage = max(candidates, key=_rank)

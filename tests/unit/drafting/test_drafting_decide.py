@@ -148,7 +148,8 @@ def test_four_days_after_the_last_touch_is_fine() -> None:
         ({"segments": ["tofu:technology"], "fit": 70, "behaviour": 45}, "vendor"),
         ({"segments": ["tofu:technology"], "fit": 70, "behaviour": 20}, "problem"),
         ({"segments": ["tofu:technology"], "touches_sent": 4}, "solution"),
-        ({"segments": ["tofu:technology"], "touches_sent": 8}, "vendor"),
+        ({"segments": ["tofu:technology"], "touches_sent": 8}, "decision"),
+        ({"segments": ["tofu:technology"], "touches_sent": 8, "unopened_in_a_row": 1}, "vendor"),
         ({"segments": ["re-engage"], "touches_sent": 9}, "solution"),
         ({"segments": ["tofu:technology"], "stage": "vendor"}, "vendor"),  # never backwards
     ],
