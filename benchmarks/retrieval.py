@@ -49,7 +49,7 @@ import numpy as np
 
 from evals.retrieval import load_queries
 from evals.retrieval import run as run_eval
-from knowledge.base import KnowledgeBase
+from knowledge.base import KnowledgeBase, chunk_ids
 from knowledge.chunking import chunk_markdown
 from knowledge.embeddings import MiniLMEmbeddingFunction
 from knowledge.library import STAGES, Asset, load_library
@@ -147,7 +147,6 @@ def grow_with_noisy_vectors(
     base = np.asarray(kb.collection.get(include=["embeddings"])["embeddings"], dtype=np.float32)
     rng = np.random.default_rng(seed)
     batch = max(1, min(kb.client.get_max_batch_size(), 2000))
-    added = 0
     while (missing := target - kb.count()) > 0:
         ids: list[str] = []
         docs: list[str] = []
@@ -155,8 +154,10 @@ def grow_with_noisy_vectors(
         while len(ids) < min(missing, batch):
             asset, _ = next(source)
             chunks = chunk_markdown(asset.body)
-            for chunk in chunks:
-                ids.append(f"synthetic-{added + len(ids)}")
+            for chunk, chunk_id in zip(
+                chunks, chunk_ids(asset, kb.chunker, len(chunks)), strict=True
+            ):
+                ids.append(chunk_id)
                 docs.append(chunk.text)
                 metas.append(kb.chunk_metadata(asset, chunk, asset.path.name, len(chunks)))
         ids, docs, metas = ids[:missing], docs[:missing], metas[:missing]
@@ -164,7 +165,6 @@ def grow_with_noisy_vectors(
         noisy = picks + rng.normal(0, NOISE_SIGMA, picks.shape).astype(np.float32)
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
         kb.collection.add(ids=ids, embeddings=noisy, documents=docs, metadatas=cast(Any, metas))
-        added += len(ids)
 
 
 def query_latencies(kb: KnowledgeBase, rounds: int = QUERY_ROUNDS) -> list[float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -26,9 +26,11 @@ from knowledge.embeddings import MiniLMEmbeddingFunction
 from knowledge.library import DEFAULT_SOURCE, STAGES, Asset, load_library
 
 DEFAULT_KB_DIR = Path("var") / "kb"
-# Candidates fetched per wanted result, so that keeping one chunk per asset still leaves k.
-OVERFETCH = 8
-MIN_FETCH = 24
+# Nearest chunks fetched per search (ids and distances only, which is cheap); filters and
+# one-chunk-per-asset are applied to them here. Chroma's own metadata filter costs 10-50 ms
+# at 10,000 chunks, so it is only the fallback when this many candidates hold too few matches.
+CANDIDATES = 100
+MAX_CANDIDATES = 1600
 
 
 class Embedder(Protocol):
@@ -109,9 +111,34 @@ def asset_key(asset: Asset) -> str:
     return asset.url
 
 
-def _chunk_ids(key: str, count: int) -> list[str]:
-    stem = hashlib.sha1(key.encode()).hexdigest()[:16]
-    return [f"{stem}:{index}" for index in range(count)]
+def chunk_ids(asset: Asset, chunker: str, count: int) -> list[str]:
+    """Ids that change whenever the asset's content or the chunking does.
+
+    A chunk id therefore always means the same text and metadata, so what a process has
+    learned about an id (its asset, stage, segments) never goes stale.
+    """
+    stem = hashlib.sha1(asset_key(asset).encode()).hexdigest()[:16]
+    version = hashlib.sha1(f"{asset.content_hash}:{chunker}".encode()).hexdigest()[:12]
+    return [f"{stem}-{version}:{index}" for index in range(count)]
+
+
+def _version_of(chunk_id: str) -> str:
+    """The asset version a chunk id belongs to: everything before its ':index'."""
+    return chunk_id.rsplit(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class _ChunkFacts:
+    """What filtering and diversity need to know about a chunk id."""
+
+    asset: str
+    stage: str
+    segments: frozenset[str]
+
+    def matches(self, stage: str | None, segment: str | None) -> bool:
+        return (stage is None or self.stage == stage) and (
+            segment is None or segment in self.segments
+        )
 
 
 def embedding_text(asset: Asset, chunk: Chunk) -> str:
@@ -142,6 +169,7 @@ class KnowledgeBase:
         # Chunks made with other settings are re-embedded on the next run.
         self.chunker = f"md-{max_tokens}-{overlap}-v2"
         self._collection: Collection | None = None
+        self._known: dict[str, _ChunkFacts] = {}
 
     @classmethod
     def open(
@@ -270,7 +298,7 @@ class KnowledgeBase:
         metadatas: list[dict[str, Any]] = []
         stale: list[str] = []
         for asset, chunks, old_ids in pending:
-            new_ids = _chunk_ids(asset_key(asset), len(chunks))
+            new_ids = chunk_ids(asset, self.chunker, len(chunks))
             stale.extend(set(old_ids) - set(new_ids))
             label = self._label(asset, source)
             for chunk_id, chunk in zip(new_ids, chunks, strict=True):
@@ -335,24 +363,87 @@ class KnowledgeBase:
         if per_asset < 1:
             raise KnowledgeBaseError(f"per_asset: must be at least 1, got {per_asset}")
         where = self._where(stage=stage, segment=segment)
+        segment = segment.strip() if segment else None
         total = self.count()
         if total == 0:
             return []
         vector = self.embedder.embed_array([query.strip()])
-        fetch = min(total, max(k * per_asset * OVERFETCH, MIN_FETCH))
+        fetch = min(total, max(CANDIDATES, k * per_asset * 8))
         while True:
             found = self.collection.query(
-                query_embeddings=vector,
-                n_results=fetch,
-                where=where,
-                include=["documents", "metadatas", "distances"],
+                query_embeddings=vector, n_results=fetch, include=["distances"]
             )
-            hits = list(self._hits(found))
-            chosen = _diverse(hits, k=k, per_asset=per_asset)
-            # Too few distinct assets among the candidates: widen the net, once per doubling.
-            if len(chosen) >= k or len(hits) < fetch or fetch >= total:
-                return chosen
+            ids, distances = found["ids"][0], (found.get("distances") or [[]])[0]
+            facts = self._facts(ids)
+            matching = [
+                (chunk_id, distance)
+                for chunk_id, distance in zip(ids, distances, strict=True)
+                if chunk_id in facts and facts[chunk_id].matches(stage, segment)
+            ]
+            chosen = _diverse(matching, facts, k=k, per_asset=per_asset)
+            if len(chosen) >= k or fetch >= total:
+                break
+            if fetch >= MAX_CANDIDATES:
+                # A rare segment or stage: let Chroma filter (slower, but complete).
+                found = self.collection.query(
+                    query_embeddings=vector,
+                    n_results=min(total, fetch),
+                    where=where,
+                    include=["distances"],
+                )
+                ids, distances = found["ids"][0], (found.get("distances") or [[]])[0]
+                facts = self._facts(ids)
+                pairs = list(zip(ids, distances, strict=True))
+                chosen = _diverse(pairs, facts, k=k, per_asset=per_asset)
+                break
             fetch = min(total, fetch * 4)
+        return self._results(chosen)
+
+    def _facts(self, ids: list[str]) -> dict[str, _ChunkFacts]:
+        """Asset, stage and segments of these chunk ids, from memory or else from Chroma.
+
+        Facts are kept per asset version (the id before ':'), so one lookup serves every
+        chunk of that version: a fresh process learns the library within a few searches.
+        """
+        unknown: dict[str, str] = {}
+        for chunk_id in ids:
+            version = _version_of(chunk_id)
+            if version not in self._known and version not in unknown:
+                unknown[version] = chunk_id
+        if unknown:
+            got = self.collection.get(ids=list(unknown.values()), include=["metadatas"])
+            for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                segments = cast(list[Any], meta.get("segments") or [])
+                self._known[_version_of(chunk_id)] = _ChunkFacts(
+                    asset=str(meta.get("asset_key")),
+                    stage=str(meta.get("stage")),
+                    segments=frozenset(str(s) for s in segments),
+                )
+        return {
+            chunk_id: self._known[_version_of(chunk_id)]
+            for chunk_id in ids
+            if _version_of(chunk_id) in self._known
+        }
+
+    def _results(self, chosen: list[tuple[str, float]]) -> list[SearchResult]:
+        if not chosen:
+            return []
+        got = self.collection.get(
+            ids=[chunk_id for chunk_id, _ in chosen], include=["documents", "metadatas"]
+        )
+        rows = {
+            chunk_id: (document, meta)
+            for chunk_id, document, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
+        }
+        results = []
+        for chunk_id, distance in chosen:
+            if chunk_id not in rows:
+                continue  # removed by another process since the query
+            document, meta = rows[chunk_id]
+            results.append(_result(document, meta, distance))
+        return results
 
     @staticmethod
     def _where(*, stage: str | None, segment: str | None) -> Where | None:
@@ -361,42 +452,45 @@ class KnowledgeBase:
             if stage not in STAGES:
                 raise KnowledgeBaseError(f"stage: {stage!r} is not one of {', '.join(STAGES)}")
             clauses.append({"stage": stage})
-        if segment:
+        if segment and segment.strip():
             clauses.append({"segments": {"$contains": segment.strip()}})
         if not clauses:
             return None
         return cast(Where, clauses[0] if len(clauses) == 1 else {"$and": clauses})
 
-    @staticmethod
-    def _hits(found: Any) -> Iterable[SearchResult]:
-        documents = (found.get("documents") or [[]])[0]
-        metadatas = (found.get("metadatas") or [[]])[0]
-        distances = (found.get("distances") or [[]])[0]
-        for text, meta, distance in zip(documents, metadatas, distances, strict=True):
-            yield SearchResult(
-                asset=str(meta.get("asset", "")),
-                chunk=int(meta.get("chunk", 0)),
-                score=round(1.0 - float(distance), 4),
-                title=str(meta.get("title", "")),
-                url=str(meta.get("url", "")),
-                stage=str(meta.get("stage", "")),
-                segments=tuple(str(s) for s in meta.get("segments") or ()),
-                asset_type=str(meta.get("asset_type", "")),
-                cta=str(meta.get("cta", "")),
-                text=text or "",
-                heading=cast(str | None, meta.get("heading")),
-            )
+
+def _result(document: str | None, meta: Any, distance: float) -> SearchResult:
+    return SearchResult(
+        asset=str(meta.get("asset", "")),
+        chunk=int(meta.get("chunk", 0)),
+        score=round(1.0 - float(distance), 4),
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        stage=str(meta.get("stage", "")),
+        segments=tuple(str(s) for s in meta.get("segments") or ()),
+        asset_type=str(meta.get("asset_type", "")),
+        cta=str(meta.get("cta", "")),
+        text=document or "",
+        heading=cast(str | None, meta.get("heading")),
+    )
 
 
-def _diverse(hits: list[SearchResult], *, k: int, per_asset: int) -> list[SearchResult]:
-    """Best first, skipping chunks of an asset that already has `per_asset` results."""
+def _diverse(
+    candidates: list[tuple[str, float]],
+    facts: dict[str, _ChunkFacts],
+    *,
+    k: int,
+    per_asset: int,
+) -> list[tuple[str, float]]:
+    """Nearest first, skipping chunks of an asset that already has `per_asset` results."""
     taken: dict[str, int] = {}
-    chosen: list[SearchResult] = []
-    for hit in sorted(hits, key=lambda h: -h.score):
-        if taken.get(hit.url, 0) >= per_asset:
+    chosen: list[tuple[str, float]] = []
+    for chunk_id, distance in sorted(candidates, key=lambda pair: pair[1]):
+        asset = facts[chunk_id].asset if chunk_id in facts else chunk_id
+        if taken.get(asset, 0) >= per_asset:
             continue
-        taken[hit.url] = taken.get(hit.url, 0) + 1
-        chosen.append(hit)
+        taken[asset] = taken.get(asset, 0) + 1
+        chosen.append((chunk_id, distance))
         if len(chosen) == k:
             break
     return chosen

@@ -155,3 +155,30 @@ def test_a_collection_reopens_with_its_registered_embedding(tmp_path: Path) -> N
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == f"{SITE}/pricing"
+
+
+def test_filters_hold_when_candidates_run_short_and_chroma_filters(
+    indexed: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = {r.url for r in indexed.search("paying for the course", segment="late:pricing", k=5)}
+    # Force the slow path: too few nearest candidates, then Chroma's own metadata filter.
+    monkeypatch.setattr("knowledge.base.CANDIDATES", 1)
+    monkeypatch.setattr("knowledge.base.MAX_CANDIDATES", 2)
+    found = indexed.search("paying for the course", segment="late:pricing", k=5)
+    assert {r.url for r in found} == expected == {f"{SITE}/pricing", f"{SITE}/scholarships"}
+    problem = indexed.search("paying for the course", stage="problem", k=3)
+    assert [r.url for r in problem] == [f"{SITE}/blog/why-courses-stall"]
+
+
+def test_a_reader_sees_another_writers_changes(tmp_path: Path) -> None:
+    library = write_library(tmp_path / "lib")
+    reader = KnowledgeBase.open(tmp_path / "kb")
+    KnowledgeBase.open(tmp_path / "kb").index_folder(library)
+    query = "encrypted learner data and vendor questionnaires"
+    assert reader.search(query, stage="decision", k=1)[0].url == f"{SITE}/security"
+    moved = dict(ASSETS["security.md"], stage="vendor")
+    (library / "security.md").write_text(render(moved), encoding="utf-8")
+    KnowledgeBase.open(tmp_path / "kb").index_folder(library)
+    # The reader learned the old chunk was a decision asset; the new chunk has a new id.
+    assert reader.search(query, stage="vendor", k=1)[0].url == f"{SITE}/security"
+    assert f"{SITE}/security" not in {r.url for r in reader.search(query, stage="decision")}
