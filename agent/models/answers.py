@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from agent.models.conversation import ToolRun, lead_id_of, pick, records
-from agent.models.formatting import MAX_LISTED, compact, first_sentence, inline, inner
+from agent.models.formatting import MAX_LISTED, compact, first_sentence, inline, inner, when
 
 TOP_LEADS = (
     "I can't rank every lead from this chat. Ask about one lead (*why is lead 4411 top "
@@ -258,7 +258,7 @@ def video_script(run: ToolRun) -> str:
     shots = [s for s in script.get("shots", []) if isinstance(s, dict)]
     seconds = sum(int(s.get("seconds", 0)) for s in shots)
     draft_id = pick(result, "draft_id", "id")
-    title = pick(script, "title") or "Video script"
+    title = pick(script, "title", "subject") or "Video script"
     lines = [f"**{title}**" + (f" (draft {draft_id})" if draft_id is not None else "")]
     if shots:
         lines[0] += f", {seconds} s:"
@@ -274,7 +274,11 @@ def video_script(run: ToolRun) -> str:
         lines.append(f"Call to action: [{cta_text}]({cta_url})" if cta_url else cta_text)
     lines += _sources(script)
     lines += _status_lines(result)
-    if not shots:
+    body = pick(result, "body", "text")
+    if not shots and body:
+        lines[0] += ":"
+        lines[1:1] = ["", str(body)]
+    elif not shots:
         lines.append(compact(result))
     return "\n".join(lines)
 
@@ -286,40 +290,55 @@ def _sources(draft: Mapping[str, Any]) -> list[str]:
     return []
 
 
+REVIEW = "a person reviews it before anything is sent"
+SCHEDULE_HINT = "say *schedule it* (optionally with a time)"
+STATUS_MEANINGS = {
+    "pending": f"waiting for approval ({REVIEW})",
+    "pending_approval": f"waiting for approval ({REVIEW})",
+    "approved": "approved",
+    "rejected": "rejected",
+    "draft": f"ready to schedule: {SCHEDULE_HINT}",
+    "ready": f"ready to schedule: {SCHEDULE_HINT}",
+    "flagged": "held back by the guardrails",
+}
+
+
 def _status_lines(result: dict[str, Any]) -> list[str]:
+    """What the guardrails found and what happens to the draft next."""
     lines = []
-    guard = result.get("guardrails") if isinstance(result.get("guardrails"), dict) else None
-    issues = (guard or {}).get("issues") or result.get("issues") or []
+    guard = result.get("guardrails")
+    if isinstance(guard, dict):
+        issues = guard.get("issues") or []
+    elif isinstance(guard, list):
+        issues = guard
+    else:
+        issues = result.get("issues") or []
     if issues:
         lines += ["", "**Guardrails flagged it** (it will not be sent as is):"]
         for issue in issues[:5]:
             text = pick(issue, "message", "code") if isinstance(issue, dict) else issue
             lines.append(f"- {text}")
+    elif isinstance(guard, str) and guard:
+        lines += ["", f"Guardrails: {guard}."]
     status = pick(result, "approval_status", "status", "approval")
     if isinstance(status, dict):
         status = pick(status, "status")
     if status:
-        meaning = {
-            "pending": "waiting for approval (a top-decile lead: a person reviews it first)",
-            "pending_approval": "waiting for approval (a top-decile lead: a person reviews it "
-            "first)",
-            "approved": "approved",
-            "rejected": "rejected",
-            "draft": "ready to schedule: say *schedule it* (optionally with a time)",
-            "ready": "ready to schedule: say *schedule it* (optionally with a time)",
-            "flagged": "held back by the guardrails",
-        }.get(str(status), str(status))
-        lines += ["", f"Status: {meaning}."]
+        lines += ["", f"Status: {STATUS_MEANINGS.get(str(status), str(status))}."]
+    elif result.get("needs_approval") is True:
+        lines += ["", f"Status: needs approval when scheduled ({REVIEW}); {SCHEDULE_HINT}."]
+    elif result.get("needs_approval") is False:
+        lines += ["", f"Status: ready to schedule: {SCHEDULE_HINT}."]
     return lines
 
 
 def scheduled(run: ToolRun) -> str:
     result = run.result if isinstance(run.result, dict) else {}
-    when = pick(result, "send_at", "scheduled_for", "due_at", "at")
+    moment = pick(result, "send_at", "scheduled_for", "due_at", "at")
     touch = pick(result, "touch_id", "id")
     args = run.args
     text = f"Scheduled draft {args.get('draft_id')} for lead {args.get('lead_id')}"
-    text += f" at **{when}**" if when else ""
+    text += f" for **{when(moment)}**" if moment else ""
     text += f" (touch {touch})." if touch is not None else "."
     note = pick(result, "note", "reason", "message")
     return text + (f" {note}" if note else "")
@@ -335,7 +354,7 @@ def hand_off(run: ToolRun) -> str:
     ]
     due = pick(result, "sla_due_at", "sla_due", "due_at", "deadline")
     if due:
-        lines.append(f"SLA: first contact due by **{due}**.")
+        lines.append(f"SLA: first contact due by **{when(due)}**.")
     owner = pick(result, "sdr", "owner", "assignee")
     if owner:
         lines.append(f"Assigned to {owner}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 MAX_LISTED = 8
@@ -56,5 +57,17 @@ def as_list(value: Any) -> list[Any]:
 
 
 def first_sentence(text: str, limit: int = 160) -> str:
-    sentence = re.split(r"(?<=[.!?])\s", " ".join(text.split()), maxsplit=1)[0]
+    """The first real sentence (list numbers and headings skipped), cut at `limit`."""
+    sentences = re.split(r"(?<=[.!?])\s", " ".join(text.replace("#", " ").split()))
+    sentence = next((s for s in sentences if len(s.split()) >= 5), sentences[0])
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
+def when(value: Any) -> str:
+    """'2026-11-26T03:30:00+00:00' -> 'Thu 26 Nov 2026, 03:30 UTC'; other text as it is."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    zone = moment.tzname() or ""
+    return f"{moment:%a %d %b %Y, %H:%M}" + (f" {zone}" if zone else "")

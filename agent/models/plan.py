@@ -7,6 +7,7 @@ Only tools that are bound are ever called.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -371,12 +372,18 @@ def _save(
         return Reply(shown + answers.missing_tool("save_sequence", "save sequences"))
     if not name:
         return Reply(shown + "What name should I save this sequence under?")
+    name = sequence_slug(name)
     run = conversation.run("save_sequence")
     if run is None:
         return (toolbox.call("save_sequence", name=name, definition=_definition(design, name)),)
     if run.error:
         return Reply(shown + answers.failure(run))
     return Reply(shown + report_answers.saved(run, name))
+
+
+def sequence_slug(name: str) -> str:
+    """Sequence names are slugs ('Fintech security 60' -> 'fintech-security-60')."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or name
 
 
 def _definition(design: ToolRun, name: str) -> dict[str, Any]:
@@ -406,7 +413,7 @@ def plan_show_sequence(request: Request, conversation: Conversation, toolbox: To
         return Reply(answers.missing_tool("show_sequence", "show sequences"))
     run = conversation.run("show_sequence")
     if run is None:
-        return (toolbox.call("show_sequence", name=name),)
+        return (toolbox.call("show_sequence", name=sequence_slug(name)),)
     if run.error:
         return Reply(answers.failure(run))
     return Reply(report_answers.sequence(run))
@@ -424,7 +431,8 @@ def plan_set_status(request: Request, conversation: Conversation, toolbox: Toolb
         return Reply(answers.missing_tool("set_sequence_status", "pause or resume sequences"))
     run = conversation.run("set_sequence_status")
     if run is None:
-        return (toolbox.call("set_sequence_status", name=slots.name, status=slots.status),)
+        name = sequence_slug(slots.name)
+        return (toolbox.call("set_sequence_status", name=name, status=slots.status),)
     if run.error:
         return Reply(answers.failure(run))
     return Reply(report_answers.status_changed(run, slots.name, slots.status))
@@ -444,6 +452,8 @@ def _ask_which_sequence(conversation: Conversation, toolbox: Toolbox, verb: str)
     listed = conversation.run("list_sequences")
     if listed is None and toolbox.has("list_sequences"):
         return (toolbox.call("list_sequences"),)
+    if listed is not None and not listed.error and not records(listed.result):
+        return Reply(report_answers.sequence_list(listed))
     listing = report_answers.sequence_list(listed) + "\n\n" if listed and not listed.error else ""
     return Reply(f"{listing}Which sequence should I {verb}? Give me its name in quotes?")
 

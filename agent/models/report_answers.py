@@ -16,6 +16,8 @@ SAVE_HINT = 'Say **save it as "NAME"** to save it as a sequence, or tell me what
 
 def pipeline(run: ToolRun) -> str:
     result = run.result if isinstance(run.result, dict) else {}
+    if isinstance(result.get("totals"), dict) and isinstance(result.get("conversion"), dict):
+        return pipeline_report(run, result)
     args = run.args
     span = (
         f"since {args['since']}" + (f" until {args['until']}" if args.get("until") else "")
@@ -32,6 +34,133 @@ def pipeline(run: ToolRun) -> str:
     if len(lines) == 1:
         lines.append(compact(result))
     return "\n".join(lines)
+
+
+def pipeline_report(run: ToolRun, result: dict[str, Any]) -> str:
+    """The numbers that matter from a full pipeline report (tools/analytics.py), in lines a
+    manager reads in ten seconds; by segment and by sequence after."""
+    period = inner(result, "period")
+    since, until = period.get("since") or run.args.get("since"), run.args.get("until")
+    span = f"since {str(since)[:10]}" if since else "all time"
+    span += f" until {until}" if until else ""
+    segment = period.get("segment") or run.args.get("segment")
+    lines = [f"**Pipeline, {span}**" + (f", segment `{segment}`" if segment else "")]
+    totals, conversion = inner(result, "totals"), inner(result, "conversion")
+    lines.append(
+        f"- **In nurture:** {_count(totals.get('in_nurture'))} leads"
+        + (f", counted as {result['nurture_basis']}" if result.get("nurture_basis") else "")
+        + f" · {_count(totals.get('new_leads'))} new"
+    )
+    lines.append(_conversion_line(totals, conversion))
+    lines.append(
+        f"- **SQLs per 1,000 in nurture:** {_plain(conversion.get('sqls_per_1000_in_nurture'))}"
+        f" · **time to MQL:** {_days(conversion.get('median_days_to_mql'))}"
+        f" · **MQL → SQL:** {_days(conversion.get('median_days_mql_to_sql'))}"
+    )
+    handoffs = result.get("handoffs")
+    if isinstance(handoffs, dict):
+        lines.append(_handoff_line(handoffs))
+    revenue = result.get("revenue")
+    if isinstance(revenue, dict):
+        lines.append(
+            f"- **Revenue:** {_count(revenue.get('won_deals'))} won deals, "
+            f"{_money(revenue.get('won_amount'))}; influenced by nurture: "
+            f"{_count(revenue.get('influenced_deals'))} deals, "
+            f"{_money(revenue.get('influenced_amount'))}"
+        )
+    email = result.get("email")
+    if isinstance(email, dict):
+        lines.append(
+            f"- **Email:** {_count(email.get('emails_sent'))} sent · opens "
+            f"{_pct(email.get('open_rate'))} · clicks {_pct(email.get('click_rate'))} · "
+            f"replies {_pct(email.get('reply_rate'))} · unsubscribes "
+            f"{_pct(email.get('unsubscribe_rate'), 2)}"
+        )
+    lines += _group_lines("By segment", result.get("by_segment"), "segment", "leads")
+    lines += _group_lines("By sequence", result.get("by_sequence"), "sequence", "enrolled")
+    weeks = result.get("trend")
+    if isinstance(weeks, list) and weeks:
+        lines.append(
+            f"\nThe weekly trend covers {len(weeks)} weeks from {weeks[0].get('week_start')}."
+        )
+    return "\n".join(lines)
+
+
+def _conversion_line(totals: dict[str, Any], conversion: dict[str, Any]) -> str:
+    line = (
+        f"- **Lead → MQL:** {_pct(conversion.get('lead_to_mql'))} "
+        f"({_count(totals.get('mqls'))} MQLs) · **MQL → SQL:** "
+        f"{_pct(conversion.get('mql_to_sql'))} ({_count(totals.get('sqls'))} SQLs"
+    )
+    benchmark = conversion.get("mql_to_sql_benchmark")
+    versus = conversion.get("mql_to_sql_vs_benchmark")
+    if benchmark is not None:
+        where = f"{versus} the" if versus and conversion.get("mql_to_sql") is not None else "the"
+        line += f"; {where} {_pct(benchmark, 0)} benchmark"
+        top = conversion.get("mql_to_sql_top_quartile")
+        line += f", top quartile {_pct(top, 0)}" if top is not None else ""
+    return line + ")"
+
+
+def _handoff_line(handoffs: dict[str, Any]) -> str:
+    line = (
+        f"- **Hand-offs:** {_count(handoffs.get('created'))} created, "
+        f"{_count(handoffs.get('accepted'))} accepted, {_count(handoffs.get('rejected'))} "
+        f"rejected, {_count(handoffs.get('pending'))} pending"
+    )
+    if handoffs.get("pending_past_sla"):
+        line += f" (**{handoffs['pending_past_sla']} past the SLA**)"
+    if handoffs.get("median_latency_hours") is not None:
+        line += f"; decided in a median {_plain(handoffs['median_latency_hours'])} h"
+    if handoffs.get("within_sla") is not None:
+        line += f", {_pct(handoffs['within_sla'], 0)} within the SLA"
+    return line
+
+
+def _group_lines(title: str, rows: Any, key: str, size: str) -> list[str]:
+    if not isinstance(rows, list) or not rows:
+        return []
+    lines = [f"\n{title}:"]
+    for row in rows[:MAX_LISTED]:
+        if not isinstance(row, dict):
+            continue
+        bits = [f"{_count(row.get(size))} {size}"]
+        if row.get("lead_to_mql") is not None:
+            bits.append(f"lead → MQL {_pct(row['lead_to_mql'])}")
+        if row.get("mql_to_sql") is not None:
+            bits.append(f"MQL → SQL {_pct(row['mql_to_sql'])}")
+        if row.get("close_rate") is not None:
+            bits.append(f"close rate {_pct(row['close_rate'])}")
+        bits.append(f"{_count(row.get('won_deals'))} won ({_money(row.get('won_amount'))})")
+        status = f" ({row['status']})" if row.get("status") else ""
+        lines.append(f"- `{row.get(key)}`{status}: " + ", ".join(bits))
+    if len(rows) > MAX_LISTED:
+        lines.append(f"- ... and {len(rows) - MAX_LISTED} more")
+    return lines
+
+
+def _pct(value: Any, digits: int = 1) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "n/a"
+    return f"{value * 100:.{digits}f} %"
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else "n/a"
+
+
+def _money(value: Any) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "n/a"
+    return f"{value:,.0f}"
+
+
+def _plain(value: Any) -> str:
+    return "n/a" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _days(value: Any) -> str:
+    return "n/a" if value is None else f"median {_plain(value)} days"
 
 
 def _scalars(result: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
