@@ -66,7 +66,7 @@ def call_structured(
             break
         raw = result.get("raw") if isinstance(result, dict) else None
         _count(answer, raw, messages)
-        parsed, error = _parsed(result, schema)
+        parsed, error = _parsed(result, schema, raw)
         if parsed is not None:
             answer.value = parsed
             return answer
@@ -88,11 +88,17 @@ def model_name_of(model: BaseChatModel) -> str:
     return type(model).__name__
 
 
-def _parsed(result: Any, schema: type[T]) -> tuple[T | None, str]:
+def _parsed(result: Any, schema: type[T], raw: Any) -> tuple[T | None, str]:
     if not isinstance(result, dict):
         return None, f"expected a {schema.__name__} tool call, got {type(result).__name__}"
     error = result.get("parsing_error")
     parsed = result.get("parsed")
+    invalid = raw.invalid_tool_calls if isinstance(raw, AIMessage) else []
+    if parsed is None and error is None and invalid:
+        # langchain-openai keeps unparsable arguments aside and reports no parsing error
+        why = str(invalid[0].get("error") or "").strip().splitlines()
+        detail = f" ({why[-1]})" if why else ""
+        return None, f"the {schema.__name__} tool-call arguments were not valid JSON{detail}"
     if error is None and isinstance(parsed, schema):
         return parsed, ""
     if error is None and isinstance(parsed, dict):
