@@ -175,12 +175,13 @@ def check_video_script(
                     field=f"shots[{index}]",
                 )
             )
-    first = ctx.lead.first_name
-    if first and first.strip() and not mentions(script.shots[0].line, first.strip()):
+    first = (ctx.lead.first_name or "").strip()
+    # a "name" that is really an instruction is never greeted, so it is not required either
+    if first and not injection_signals(first) and not mentions(script.shots[0].line, first):
         issues.append(
             Issue(
                 code="greeting_missing",
-                message=f"the first shot should greet {first.strip()} by name",
+                message=f"the first shot should greet {first} by name",
                 field="shots[0].line",
             )
         )

@@ -12,7 +12,12 @@ from tests.unit.drafting.injections import BENIGN, INJECTIONS
 from tools.drafting.context import lead_injection_signals, prompt_context
 from tools.drafting.core import draft_email, draft_video_script
 from tools.drafting.templates import template_email, template_video_script
-from tools.guardrails import check_email, injection_signals, sanitize_lead_text
+from tools.guardrails import (
+    check_email,
+    check_video_script,
+    injection_signals,
+    sanitize_lead_text,
+)
 from tools.guardrails.injection import FENCE_CLOSE, FENCE_OPEN
 from tools.schemas import DecisionContext, EmailDraft
 
@@ -77,6 +82,9 @@ def test_injection_in_a_record_field_is_not_echoed() -> None:
     assert not draft.subject.startswith("Ignore")
     codes = {signal.code for signal in lead_injection_signals(ctx)}
     assert {"override_instructions", "role_marker"} <= codes
+    script = template_video_script(ctx)
+    assert script.shots[0].line.startswith("Hi there,")
+    assert check_video_script(script, ctx).ok, check_video_script(script, ctx).summary()
 
 
 def test_the_prompt_carries_notes_fenced_inside_the_context() -> None:
