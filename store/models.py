@@ -84,12 +84,16 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Dedupe key: the sender's id, or a content hash when the sender gave none.
     source_event_id: str = Field(unique=True, max_length=200)
-    lead_id: int = Field(foreign_key="lead.id", index=True)
+    lead_id: int = Field(foreign_key="lead.id")
     type: str = Field(index=True, max_length=64)
     properties: dict[str, Any] = json_field()
     occurred_at: datetime = Field(index=True)
     received_at: datetime = Field(default_factory=utcnow)
     source: str | None = Field(default=None, max_length=64)
+
+    # A lead's events in time order with their types, read from the index alone (profiles);
+    # it also serves every lookup by lead id.
+    __table_args__ = (Index("ix_event_lead_id_occurred_at_type", "lead_id", "occurred_at", "type"),)
 
 
 # --- scoring and segments ----------------------------------------------------------------
