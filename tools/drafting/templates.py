@@ -165,7 +165,8 @@ def template_email(ctx: DecisionContext) -> EmailDraft:
     paragraphs.append(_cta_sentence(plan))
     return EmailDraft(
         subject=_subject(plan),
-        preview=truncate(plan.insight.text, 140),
+        # the inbox shows the preview next to the subject: the detail, not the opening again
+        preview=truncate((plan.detail or plan.insight).text, 140),
         paragraphs=paragraphs,
         cta_text=short_label(plan.cta),
         cta_url=plan.primary.url,
@@ -204,7 +205,9 @@ def template_video_script(ctx: DecisionContext) -> VideoScript:
         ),
         _shot(plan.insight.text, f"Cut to a title card: “{plan.primary.title}”."),
         _shot(
-            f"{_sentence(plan.cta)} The link is right below this video.",
+            # a viewer cannot reply to a video: a conversational CTA becomes its button
+            f"{_sentence(label if '?' in plan.cta else plan.cta)} "
+            "The link is right below this video.",
             f"Back to {rep}; an on-screen button '{label}' links to {plan.primary.url}.",
         ),
         _shot(
