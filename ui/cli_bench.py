@@ -59,8 +59,11 @@ def scoring(
     from benchmarks import scoring_quality
 
     if not data_dir.is_dir():
-        typer.secho(f"error: data folder {data_dir} not found (pass --data-dir)", err=True,
-                    fg=typer.colors.RED)
+        typer.secho(
+            f"error: data folder {data_dir} not found (pass --data-dir)",
+            err=True,
+            fg=typer.colors.RED,
+        )
         raise typer.Exit(code=2)
     write_result({**scoring_quality.run(data_dir), **scoring_speed(data_dir)}, out)
 
@@ -108,3 +111,15 @@ def retrieval(
     write_result(
         bench.run(index_chunks=index_chunks, query_chunks=query_chunks, embed_all=embed_all), out
     )
+
+
+@app.command("agent")
+def agent(
+    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    leads: Annotated[int, typer.Option(help="synthetic leads in the store")] = 10_000,
+    sample: Annotated[int, typer.Option(help="single-lead passes timed")] = 300,
+) -> None:
+    """Nurture step latency, --all-due leads/s and tokens per draft (offline model)."""
+    from benchmarks import agent as bench
+
+    write_result(bench.run(n_leads=leads, sample=sample), out)
