@@ -57,6 +57,9 @@ RULES: tuple[Rule, ...] = (
         ),
         4,
     ),
+    Rule(
+        "show_sequence", (r"^\s*(?:show|open|describe|display)\s+(?:me\s+)?(?:it|this|that)\b",), 2
+    ),
     Rule("list_sequences", (r"\bsequences\b",), 3),
     Rule(
         "list_sequences", (r"\b(?:list|which|what|all)\b", r"\b(?:sequences|tracks|nurtures)\b"), 1

@@ -406,7 +406,7 @@ def plan_list_sequences(request: Request, conversation: Conversation, toolbox: T
 
 
 def plan_show_sequence(request: Request, conversation: Conversation, toolbox: Toolbox) -> Step:
-    name = request.slots.name
+    name = request.slots.name or _last_sequence_name(conversation)
     if not name:
         return _ask_which_sequence(conversation, toolbox, "show")
     if not toolbox.has("show_sequence"):

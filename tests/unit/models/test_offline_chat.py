@@ -99,6 +99,8 @@ def test_design_then_save_in_a_later_turn_asks_for_the_name(chat: Chat, crm: Crm
     assert "activate it" in answer
     chat.say("activate it")
     assert crm.calls[-1] == ("set_sequence_status", {"name": "win-back-60", "status": "active"})
+    chat.say("show it")
+    assert crm.calls[-1] == ("show_sequence", {"name": "win-back-60"})
 
 
 def test_several_matches_ask_which_one_then_continue(chat: Chat, crm: Crm) -> None:
