@@ -58,6 +58,14 @@ def finish_run(
     session.add(row)
 
 
+def fail_run(session: Session, *, run_key: str, error: str) -> None:
+    """Record why a pass stopped; its thread keeps the last good step for the next attempt."""
+    row = run_row(session, run_key)
+    if row is not None:
+        row.status, row.error, row.finished_at = "failed", error[:2000], utcnow()
+        session.add(row)
+
+
 def thread_id_of(lead_id: int) -> str:
     return f"lead-{lead_id}"
 

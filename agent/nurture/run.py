@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from langgraph.types import Command
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from agent.nurture.actions import thread_id_of
+from agent.nurture.actions import fail_run, thread_id_of
 from agent.nurture.deps import NurtureDeps
 from agent.nurture.graph import build_nurture_graph
 from agent.nurture.state import NurtureState
@@ -28,6 +29,7 @@ from store.models import (
     SegmentMembership,
 )
 
+log = logging.getLogger("nurture.agent")
 OPEN_STAGES = (LifecycleStage.lead, LifecycleStage.mql)
 # Customers, disqualified and opted-out leads (tools/segments/segments.yaml).
 EXCLUDED = "excluded"
@@ -76,7 +78,12 @@ class NurtureAgent:
             # A pass was cut short (crash, kill): finish it before starting another.
             self.graph.invoke(None, config)
         run_key = f"{thread_id_of(lead_id)}:{uuid.uuid4().hex[:12]}"
-        final = self.graph.invoke(initial_state(lead_id, run_key, trigger), config)
+        try:
+            final = self.graph.invoke(initial_state(lead_id, run_key, trigger), config)
+        except Exception as exc:
+            with session_scope(self.deps.engine) as session:
+                fail_run(session, run_key=run_key, error=f"{type(exc).__name__}: {exc}")
+            raise
         return summary(final)
 
     def resume(self, lead_id: int, verdict: Verdict) -> dict[str, Any]:
@@ -89,9 +96,17 @@ class NurtureAgent:
         return summary(final)
 
     def run_due(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Every due lead, hottest first; one lead's failure is recorded, not fatal."""
         with session_scope(self.deps.engine) as session:
             lead_ids = due_lead_ids(session, now=self.deps.clock(), limit=limit)
-        return [self.run_lead(lead_id) for lead_id in lead_ids]
+        results = []
+        for lead_id in lead_ids:
+            try:
+                results.append(self.run_lead(lead_id))
+            except Exception as exc:  # a bad lead or a broken model must not stop the rest
+                log.exception("nurture pass failed for lead %s", lead_id)
+                results.append({"lead_id": lead_id, "result": "failed", "reason": str(exc)})
+        return results
 
 
 def summary(state: dict[str, Any]) -> dict[str, Any]:

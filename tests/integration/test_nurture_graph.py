@@ -154,12 +154,32 @@ def test_a_pass_cut_short_is_finished_once_before_the_next(engine: Engine) -> No
     with pytest.raises(ConnectionError):
         agent.run_lead(lead_id)
     assert _touches(engine, lead_id) == []
+    with session_scope(engine) as s:
+        failed = s.exec(select(AgentRun).where(AgentRun.lead_id == lead_id)).one()
+    assert (failed.status, failed.error) == ("failed", "ConnectionError: model went away")
     agent.run_lead(lead_id)
     touches = _touches(engine, lead_id)
     assert len(touches) == 2  # the interrupted pass's touch, then the new pass's
     with session_scope(engine) as s:
         runs = s.exec(select(AgentRun).where(AgentRun.lead_id == lead_id)).all()
     assert sorted(r.status for r in runs) == ["done", "done"]
+
+
+def test_one_failing_lead_does_not_stop_the_others(engine: Engine) -> None:
+    bad = _lead(engine, "bad@x.example")
+    good = _lead(engine, "good@x.example")
+
+    def fails_for_bad(ctx: Any) -> dict[str, Any]:
+        from tests.nurture_fakes import fake_draft
+
+        if ctx.lead.lead_id == bad:
+            raise ValueError("unusable snippet")
+        return fake_draft(ctx)
+
+    agent = NurtureAgent(fake_deps(engine, draft=fails_for_bad), InMemorySaver())
+    results = {r["lead_id"]: r for r in agent.run_due()}
+    assert results[bad]["result"] == "failed" and "unusable snippet" in results[bad]["reason"]
+    assert results[good]["result"] == "scheduled"
 
 
 def test_due_leads(engine: Engine) -> None:
