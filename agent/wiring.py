@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from agent.checkpoints import open_checkpointer
 from agent.knowledge import open_knowledge_base
-from agent.models.factory import build_chat_model
+from agent.models.budget import cost_usd
+from agent.models.factory import build_budget, build_chat_model
 from agent.nurture.deps import NurtureDeps
 from agent.nurture.run import NurtureAgent
 from agent.runtime import Runtime
@@ -111,7 +112,9 @@ class NurtureParts:
             "prompt_version": drafted.prompt_ref,
             "prompt_tokens": drafted.prompt_tokens,
             "completion_tokens": drafted.completion_tokens,
-            "cost_usd": 0.0,
+            "cost_usd": cost_usd(
+                drafted.model_name, drafted.prompt_tokens, drafted.completion_tokens
+            ),
             "guardrail_issues": issues,
             # Lead-provided text that tried to instruct the model: a human looks first.
             "needs_review": bool(drafted.injection),
@@ -156,6 +159,7 @@ def nurture_deps(
         draft=parts.draft,
         hand_off=parts.hand_off,
         window=SendWindow(),
+        run_callbacks=lambda: [build_budget(runtime.settings)],
     )
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from store import crud
 from store.models import Event, Lead, Touch, TouchStatus
+from tools.drafting.personal import company_website
 from tools.profile import profile_of
 from tools.schemas import LeadBrief, Stage
 from tools.segments.themes import lead_themes
@@ -77,6 +78,7 @@ def lead_brief(
         first_name=lead.first_name,
         last_name=lead.last_name,
         company=lead.company,
+        website=(lead.attributes or {}).get("website") or company_website(lead.email),
         role=lead.role,
         industry=lead.industry,
         company_size=lead.company_size,

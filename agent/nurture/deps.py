@@ -37,5 +37,7 @@ class NurtureDeps:
     # (session, lead, action) -> the id of the lead's open hand-off.
     hand_off: Callable[[Session, LeadBrief, NextAction], int]
     needs_approval: Callable[[LeadBrief], bool] = top_decile
+    # Fresh LangChain callbacks for each pass, e.g. the run's token and cost budget.
+    run_callbacks: Callable[[], list[Any]] = list
     window: SendWindow = field(default_factory=SendWindow)
     clock: Callable[[], datetime] = utc_now

@@ -78,6 +78,7 @@ class NurtureAgent:
             # A pass was cut short (crash, kill): finish it before starting another.
             self.graph.invoke(None, config)
         run_key = f"{thread_id_of(lead_id)}:{uuid.uuid4().hex[:12]}"
+        config = {**config, "callbacks": self.deps.run_callbacks()}
         try:
             final = self.graph.invoke(initial_state(lead_id, run_key, trigger), config)
         except Exception as exc:
