@@ -10,6 +10,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
+from tools.scoring.errors import ScoringError
+
 _CONTROLLER: ThreadpoolController | None = None
 
 
@@ -27,7 +29,9 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
 
     Sorting categories by their (smoothed) training conversion rate lets ordinary threshold
     splits group them as a categorical split would, and keeps prediction a plain numeric
-    pass (no per-call category encoder), which matters for one-lead latency.
+    pass (no per-call category encoder), which matters for one-lead latency. Each split
+    looks at a random `max_features` share of the columns, which keeps one strong column
+    from crowding out the rest. Columns in `ignored_mask` are left to other models.
     """
 
     def __init__(
@@ -36,12 +40,16 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
         learning_rate: float = 0.05,
         max_leaf_nodes: int = 15,
         max_iter: int = 200,
+        max_features: float = 1.0,
+        ignored_mask: Any = None,
         random_state: int = 0,
     ) -> None:
         self.categorical_mask = categorical_mask
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
         self.max_iter = max_iter
+        self.max_features = max_features
+        self.ignored_mask = ignored_mask
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> OrderedBoosting:
@@ -49,20 +57,34 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         self.n_features_in_ = X.shape[1]
         self.classes_ = np.array([0, 1])
-        mask = np.zeros(X.shape[1], bool) if self.categorical_mask is None else np.asarray(
-            self.categorical_mask, dtype=bool)
-        self.rank_tables_ = {int(j): _rank_table(X[:, j], y) for j in np.flatnonzero(mask)}
+        mask = _as_mask(self.categorical_mask, X.shape[1])
+        # A column with no value in these rows (it fills in later) gives the trees nothing.
+        empty = np.isnan(X).all(axis=0)
+        self.kept_columns_ = np.flatnonzero(~_as_mask(self.ignored_mask, X.shape[1]) & ~empty)
+        if self.kept_columns_.size == 0:
+            raise ScoringError("every column is ignored: nothing left for the trees")
+        # Keyed by position among the kept columns, the layout the trees see.
+        self.rank_tables_ = {
+            at: _rank_table(X[:, j], y)
+            for at, j in enumerate(self.kept_columns_.tolist())
+            if mask[j]
+        }
         self.model_ = HistGradientBoostingClassifier(
-            learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
-            max_iter=self.max_iter, min_samples_leaf=20, l2_regularization=1.0,
-            random_state=self.random_state)
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            max_iter=self.max_iter,
+            min_samples_leaf=20,
+            l2_regularization=1.0,
+            max_features=self.max_features,
+            random_state=self.random_state,
+        )
         with _one_thread():
             self.model_.fit(self._ordered(X), y)
         self.forest_ = _flatten(self.model_)
         return self
 
     def _ordered(self, X: np.ndarray) -> np.ndarray:
-        out = np.array(X, dtype="float64", copy=True)
+        out = np.asarray(X, dtype="float64")[:, self.kept_columns_]  # a copy: safe to write
         for j, table in self.rank_tables_.items():
             codes = out[:, j]
             known = ~np.isnan(codes)
@@ -82,6 +104,12 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
 
 
 _SMALL_BATCH = 64
+
+
+def _as_mask(mask: Any, n_columns: int) -> np.ndarray:
+    if mask is None:
+        return np.zeros(n_columns, dtype=bool)
+    return np.asarray(mask, dtype=bool)
 
 
 class _Forest:
@@ -127,8 +155,9 @@ def _flatten(model: HistGradientBoostingClassifier) -> _Forest:
     nodes = nodes.copy()
     nodes["left"] = nodes["left"] + shift
     nodes["right"] = nodes["right"] + shift
-    return _Forest(nodes, np.asarray(offsets, dtype=np.intp),
-                   float(np.ravel(model._baseline_prediction)[0]))
+    return _Forest(
+        nodes, np.asarray(offsets, dtype=np.intp), float(np.ravel(model._baseline_prediction)[0])
+    )
 
 
 def _rank_table(codes: np.ndarray, y: np.ndarray) -> np.ndarray:

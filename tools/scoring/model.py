@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -16,23 +17,35 @@ from tools.scoring.boosting import OrderedBoosting
 from tools.scoring.data import binary_target
 from tools.scoring.errors import ScoringError
 from tools.scoring.features import LeadFeatures
+from tools.scoring.leakage import single_column_auc
 from tools.scoring.linear import HingeLogit
 
 KINDS = ("auto", "linear", "gb", "blend")
-BLEND_WEIGHTS = (0.25, 0.5, 0.75)
+# Linear shares tried for a blend of the two models.
+BLEND_WEIGHTS = (0.2, 0.35, 0.5, 0.65, 0.8)
 # A linear model explains itself exactly and drifts less; take it unless boosting is clearly
-# better on held-out folds.
+# better on held-out rows.
 LINEAR_PREFERENCE = 0.002
+# A column that tells the latest quarter of the rows from the earlier ones this well names the
+# period rather than the lead (an interest rate, a year): its future values lie outside the
+# range trees were fitted on, where a tree's prediction is flat and a slope carries on.
+DRIFT_AUC = 0.9
+LATE_SHARE = 0.25
 _EPS = 1e-6
 
 
 class LeadScorer(ClassifierMixin, BaseEstimator):
     """Predicts conversion from a lead table and maps it to a calibrated 0-100 score.
 
-    `kind="auto"` compares, by out-of-fold AUC on the training data only, a regularised
+    `kind="auto"` compares, on held-out rows of the training data only, a regularised
     logistic regression, a histogram gradient-boosted model and blends of both, and keeps the
-    best. The out-of-fold probabilities of the chosen model also fit a sigmoid calibration,
-    so a score of 30 means about a 30 % chance of converting on data like the training set.
+    best. The held-out probabilities of the chosen model also fit a sigmoid calibration, so a
+    score of 30 means about a 30 % chance of converting on data like the training set.
+
+    Held-out rows come from stratified `cv`-fold CV, or, with `time_ordered=True` (the rows of
+    X are oldest first), from `cv` forward windows: each model is trained on the rows before a
+    window and scored on it, as it will be used. In that mode, columns that drift with time
+    are kept out of the trees and get a plain slope in the linear model (see `DRIFT_AUC`).
     """
 
     def __init__(
@@ -43,7 +56,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         learning_rate: float = 0.05,
         max_leaf_nodes: int = 15,
         max_iter: int = 200,
+        max_features: float = 0.5,
         max_categories: int = 50,
+        time_ordered: bool = False,
         random_state: int = 0,
     ) -> None:
         self.kind = kind
@@ -52,7 +67,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
         self.max_iter = max_iter
+        self.max_features = max_features
         self.max_categories = max_categories
+        self.time_ordered = time_ordered
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------------
@@ -68,31 +85,87 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = self.features_.n_features_in_
         self.classes_ = np.array([0, 1])
         matrix = self.features_.transform(X)
-        needed = ("linear", "gb") if self.kind in ("auto", "blend") else (self.kind,)
-        oof = {name: self._out_of_fold(name, matrix, target) for name in needed}
-        self.kind_, self.blend_weight_, self.cv_auc_ = _choose(self.kind, oof, target)
-        self.calibration_ = _fit_sigmoid(_mix(oof, self.blend_weight_), target)
-        self.linear_ = self._component("linear").fit(matrix, target) if self.blend_weight_ > 0 \
-            else None
+        self.drift_mask_ = (
+            _drift_mask(matrix, self.random_state)
+            if self.time_ordered
+            else np.zeros(matrix.shape[1], dtype=bool)
+        )
+        self.drifting_ = [
+            c for c, d in zip(self.features_.output_columns_, self.drift_mask_, strict=True) if d
+        ]
+        windows, self.validation_ = self._held_out_windows(target)
+        rows = np.concatenate(windows)
+        needed = self._needed()
+        held = {name: self._held_out(name, matrix, target, windows) for name in needed}
+        self.kind_, self.blend_weight_, self.cv_auc_ = _choose(
+            self.kind, held, target[rows], _positions(windows)
+        )
+        mixed = _mix(held, self.blend_weight_)
+        self.calibration_ = _fit_sigmoid(mixed, target[rows])
+        self.linear_ = (
+            self._component("linear").fit(matrix, target) if self.blend_weight_ > 0 else None
+        )
         self.gb_ = self._component("gb").fit(matrix, target) if self.blend_weight_ < 1 else None
-        train_p = self._calibrate(_mix(oof, self.blend_weight_))
-        self.decile_edges_ = np.quantile(train_p, np.linspace(0.1, 0.9, 9))
+        self.decile_edges_ = np.quantile(self._calibrate(mixed), np.linspace(0.1, 0.9, 9))
         self.base_rate_ = float(target.mean())
         return self
+
+    def _needed(self) -> tuple[str, ...]:
+        if self.drift_mask_.all():
+            if self.kind in ("gb", "blend"):
+                raise ScoringError(
+                    "every feature drifts with time, so there is nothing stable for the trees: "
+                    "use kind 'auto' or 'linear'"
+                )
+            return ("linear",)
+        return ("linear", "gb") if self.kind in ("auto", "blend") else (self.kind,)
 
     def _component(self, name: str) -> HingeLogit | OrderedBoosting:
         mask = self.features_.categorical_mask_
         if name == "linear":
-            return HingeLogit(categorical_mask=mask, C=self.C)
-        return OrderedBoosting(categorical_mask=mask, learning_rate=self.learning_rate,
-                               max_leaf_nodes=self.max_leaf_nodes, max_iter=self.max_iter,
-                               random_state=self.random_state)
+            return HingeLogit(categorical_mask=mask, C=self.C, straight_mask=self.drift_mask_)
+        return OrderedBoosting(
+            categorical_mask=mask,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            max_iter=self.max_iter,
+            max_features=self.max_features,
+            ignored_mask=self.drift_mask_,
+            random_state=self.random_state,
+        )
+
+    def _held_out_windows(self, y: np.ndarray) -> tuple[list[np.ndarray], str]:
+        """Row indices scored by a model that did not train on them, one array per window."""
+        if self.time_ordered:
+            windows = _forward_windows(y, self.cv)
+            if windows:
+                return windows, f"time-ordered: {len(windows)} forward windows"
+        folds = min(self.cv, int(np.bincount(y).min()))
+        if folds < 2:
+            raise ScoringError(
+                "too few converted (or unconverted) leads to train: need at least "
+                "2 of each, and many more for a useful model"
+            )
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        tests = [test for _, test in splitter.split(np.zeros(len(y)), y)]
+        # Pooled out-of-fold rows act as one window: every row is scored once.
+        return [np.sort(np.concatenate(tests))], f"stratified {folds}-fold CV"
+
+    def _held_out(
+        self, name: str, matrix: np.ndarray, y: np.ndarray, windows: list[np.ndarray]
+    ) -> np.ndarray:
+        """Held-out probabilities for the rows of `windows`, in their concatenated order."""
+        if self.validation_.startswith("stratified"):
+            return self._out_of_fold(name, matrix, y)[windows[0]]
+        parts = []
+        for window in windows:
+            before = np.arange(window[0])
+            model = clone(self._component(name)).fit(matrix[before], y[before])
+            parts.append(model.predict_proba(matrix[window])[:, 1])
+        return np.concatenate(parts)
 
     def _out_of_fold(self, name: str, matrix: np.ndarray, y: np.ndarray) -> np.ndarray:
         folds = min(self.cv, int(np.bincount(y).min()))
-        if folds < 2:
-            raise ScoringError("too few converted (or unconverted) leads to train: need at least "
-                               "2 of each, and many more for a useful model")
         splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         oof = np.zeros(len(y), dtype=float)
         for train, test in splitter.split(matrix, y):
@@ -150,12 +223,14 @@ def batch_deciles(scores: np.ndarray) -> np.ndarray:
 
 
 def _choose(
-    kind: str, oof: dict[str, np.ndarray], y: np.ndarray
+    kind: str, held: dict[str, np.ndarray], y: np.ndarray, windows: list[np.ndarray]
 ) -> tuple[str, float, dict[str, float]]:
-    if kind in ("linear", "gb"):
-        return kind, 1.0 if kind == "linear" else 0.0, {kind: _auc(y, oof[kind])}
-    scores = {"linear": _auc(y, oof["linear"]), "gb": _auc(y, oof["gb"])}
-    blends = {w: _auc(y, _mix(oof, w)) for w in BLEND_WEIGHTS}
+    if kind == "linear" or set(held) == {"linear"}:
+        return "linear", 1.0, {"linear": _auc(y, held["linear"], windows)}
+    if kind == "gb":
+        return "gb", 0.0, {"gb": _auc(y, held["gb"], windows)}
+    scores = {"linear": _auc(y, held["linear"], windows), "gb": _auc(y, held["gb"], windows)}
+    blends = {w: _auc(y, _mix(held, w), windows) for w in BLEND_WEIGHTS}
     best_w = max(blends, key=lambda w: blends[w])
     scores["blend"] = blends[best_w]
     if kind == "blend":
@@ -165,6 +240,37 @@ def _choose(
         best = "linear"
     weight = {"linear": 1.0, "gb": 0.0, "blend": best_w}[best]
     return best, weight, scores
+
+
+def _forward_windows(y: np.ndarray, cv: int) -> list[np.ndarray]:
+    """The last `cv` of `cv + 2` consecutive blocks, each holding both outcomes after rows
+    that do too (so every window's model trains on at least 40 % of the history)."""
+    edges = np.linspace(0, len(y), cv + 3).astype(int)
+    windows = []
+    for start, stop in pairwise(edges[2:]):
+        if len(np.unique(y[start:stop])) == 2 and len(np.unique(y[:start])) == 2:
+            windows.append(np.arange(start, stop))
+    return windows
+
+
+def _drift_mask(matrix: np.ndarray, random_state: int) -> np.ndarray:
+    """Columns that tell the latest rows from the earlier ones almost alone (see DRIFT_AUC)."""
+    n = len(matrix)
+    late = (np.arange(n) >= n - max(1, round(LATE_SHARE * n))).astype(int)
+    if min(np.bincount(late, minlength=2)) < 10:
+        return np.zeros(matrix.shape[1], dtype=bool)
+    return np.array(
+        [
+            single_column_auc(pd.Series(matrix[:, j]), late, random_state=random_state) > DRIFT_AUC
+            for j in range(matrix.shape[1])
+        ]
+    )
+
+
+def _positions(windows: list[np.ndarray]) -> list[np.ndarray]:
+    """Each window's positions within the concatenated held-out rows."""
+    sizes = np.cumsum([0] + [len(w) for w in windows])
+    return [np.arange(a, b) for a, b in pairwise(sizes)]
 
 
 def _mix(parts: dict[str, np.ndarray], linear_weight: float) -> np.ndarray:
@@ -177,8 +283,26 @@ def _mix(parts: dict[str, np.ndarray], linear_weight: float) -> np.ndarray:
 
 def _fit_sigmoid(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     # Platt scaling on the logit keeps the ranking (and so AUC and deciles) unchanged.
-    model = LogisticRegression(C=1e4, max_iter=1000).fit(_logit(raw).reshape(-1, 1), y)
-    return float(model.coef_[0, 0]), float(model.intercept_[0])
+    logit = _logit(raw)
+    model = LogisticRegression(C=1e4, max_iter=1000).fit(logit.reshape(-1, 1), y)
+    slope = float(model.coef_[0, 0])
+    if slope > 0:
+        return slope, float(model.intercept_[0])
+    # The held-out rows ranked no better than chance (a new period can do that): a negative
+    # slope would turn the model upside down, so keep its ranking and only match the rate.
+    return 1.0, _intercept_for_rate(logit, float(np.mean(y)))
+
+
+def _intercept_for_rate(logit: np.ndarray, rate: float) -> float:
+    """The shift that makes the mean of sigmoid(logit + shift) equal `rate` (Newton steps)."""
+    shift = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(logit + shift)))
+        gap = float(p.mean()) - rate
+        if abs(gap) < 1e-9:
+            break
+        shift -= gap / max(float((p * (1.0 - p)).mean()), _EPS)
+    return shift
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -186,15 +310,18 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(clipped / (1.0 - clipped))
 
 
-def _auc(y: np.ndarray, p: np.ndarray) -> float:
-    return float(roc_auc_score(y, p))
+def _auc(y: np.ndarray, p: np.ndarray, windows: list[np.ndarray]) -> float:
+    # Per window, then averaged: models of different windows need not share a scale.
+    return float(np.mean([roc_auc_score(y[w], p[w]) for w in windows]))
 
 
 def _binary(y: Any) -> np.ndarray:
     values = np.asarray(y)
     if values.dtype.kind in "biu" and set(np.unique(values)) <= {0, 1}:
         if len(np.unique(values)) < 2:
-            raise ScoringError("the outcome has one class only: scoring needs both converted and "
-                               "not-converted leads")
+            raise ScoringError(
+                "the outcome has one class only: scoring needs both converted and "
+                "not-converted leads"
+            )
         return values.astype(np.int8)
     return binary_target(pd.Series(values))

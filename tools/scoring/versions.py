@@ -14,7 +14,8 @@ import sklearn
 from tools.scoring.errors import ModelVersionError
 from tools.scoring.model import LeadScorer
 
-FORMAT_VERSION = 1
+# 2: scorers pick models on forward windows and keep drifting columns from the trees.
+FORMAT_VERSION = 2
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 _RETRAIN = "run `nurture score retrain` (or `nurture score train`) to build a fresh model"
@@ -57,7 +58,10 @@ def save_model(
         trained_at=now.isoformat(timespec="seconds"),
         training_data_sha256=training_data_sha256,
         features=[str(c) for c in scorer.features_.kinds_],
-        metrics=metrics or {}, excluded=excluded or [], target=target, rows=rows,
+        metrics=metrics or {},
+        excluded=excluded or [],
+        target=target,
+        rows=rows,
         positive_rate=positive_rate,
     )
     folder = Path(directory)
@@ -80,11 +84,13 @@ def read_manifest(directory: Path | str) -> Manifest:
     if manifest.format_version != FORMAT_VERSION:
         raise ModelVersionError(
             f"model {manifest.version} uses model format {manifest.format_version}; this nurture "
-            f"reads format {FORMAT_VERSION}: {_RETRAIN}")
+            f"reads format {FORMAT_VERSION}: {_RETRAIN}"
+        )
     if manifest.sklearn_version != sklearn.__version__:
         raise ModelVersionError(
             f"model {manifest.version} was trained with scikit-learn {manifest.sklearn_version}; "
-            f"this install has {sklearn.__version__}, which may load it wrongly: {_RETRAIN}")
+            f"this install has {sklearn.__version__}, which may load it wrongly: {_RETRAIN}"
+        )
     return manifest
 
 
@@ -94,8 +100,9 @@ def load_model(directory: Path | str) -> tuple[LeadScorer, Manifest]:
     try:
         scorer = joblib.load(Path(directory) / MODEL_FILE)
     except Exception as exc:  # an unreadable pickle fails in many ways, all with one remedy
-        raise ModelVersionError(f"cannot read {Path(directory) / MODEL_FILE} ({exc}): "
-                                f"{_RETRAIN}") from exc
+        raise ModelVersionError(
+            f"cannot read {Path(directory) / MODEL_FILE} ({exc}): {_RETRAIN}"
+        ) from exc
     if not isinstance(scorer, LeadScorer):
         raise ModelVersionError(f"{directory} does not hold a LeadScorer: {_RETRAIN}")
     return scorer, manifest
