@@ -228,7 +228,7 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
             return self._transform_records([X])
         frame = _as_frame(X)
         if len(frame) <= _SMALL_BATCH:
-            return self._transform_records(frame.to_dict("records"))
+            return self._transform_records(_records(frame, list(self.kinds_)))
         out: dict[str, Any] = {}
         for column, kind in self.kinds_.items():
             raw = (
@@ -332,6 +332,18 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
 
 
 _SMALL_BATCH = 64
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[Any, Any]]:
+    """A few rows as dicts of the `columns` the frame has: the same Python values as
+    `to_dict("records")` at a fraction of its cost (it boxes every cell of every column)."""
+    if not frame.columns.is_unique:
+        return frame.to_dict("records")
+    present = [c for c in columns if c in frame.columns]
+    if not present:
+        return [{} for _ in range(len(frame))]
+    values = [frame[c].tolist() for c in present]
+    return [dict(zip(present, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _clean_value(value: Any, placeholders: tuple[str, ...]) -> str | None:

@@ -55,3 +55,20 @@ def test_batch_transform_equals_one_lead_at_a_time(seed: int) -> None:
     batch = features.transform(later)
     one_by_one = np.vstack([features.transform(r) for r in later.to_dict("records")])
     np.testing.assert_array_equal(batch, one_by_one)
+
+
+def test_small_frames_convert_like_to_dict_records() -> None:
+    train = messy_export(seed=3)
+    train["joined"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(train)), "D")
+    train["vip"] = np.arange(len(train)) % 3 == 0
+    features = LeadFeatures().fit(train)
+    small = messy_export(n=30, seed=4, junk=True)
+    small["joined"] = pd.to_datetime(["2024-03-05", None, "2023-12-31"] * 10)
+    small["vip"] = [True, False, True] * 10
+    small["unused"] = "anything"
+    expected = features._transform_records(small.to_dict("records"))
+    np.testing.assert_array_equal(features.transform(small), expected)
+    np.testing.assert_array_equal(
+        features.transform(small[["unused"]]),
+        np.vstack([features.transform({"unused": "anything"})] * 30),
+    )
