@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlmodel import Session, col
 
 from store.models import (
@@ -196,13 +196,29 @@ def _only(stmt: Any, column: Any, leads_filter: Any) -> Any:
     return stmt if leads_filter is None else stmt.where(col(column).in_(leads_filter))
 
 
+def _raw(column: Any) -> Any:
+    """A time column as the driver returns it (SQLite: its stored text): pandas parses a whole
+    column far faster than SQLAlchemy converts each value."""
+    return type_coerce(column, String)
+
+
 def _frame(
     session: Session, stmt: Any, columns: Sequence[str], times: Sequence[str]
 ) -> pd.DataFrame:
-    frame = pd.DataFrame([tuple(row) for row in session.execute(stmt)], columns=list(columns))
+    # Core rows through the session's connection: the ORM result layer costs more than the
+    # query on a whole-store report. Pending changes are flushed first, as `execute` would.
+    session.flush()
+    rows = [tuple(row) for row in session.connection().execute(stmt)]
+    frame = pd.DataFrame(rows, columns=list(columns))
     for name in times:
-        frame[name] = pd.to_datetime(frame[name], utc=True)
+        frame[name] = _stamps(frame[name])
     return frame
+
+
+def _stamps(values: pd.Series) -> pd.Series:
+    first = values.first_valid_index()
+    text = first is not None and isinstance(values[first], str)
+    return pd.to_datetime(values, utc=True, format="ISO8601" if text else None)
 
 
 def _funnel_frame(session: Session, leads_filter: Any) -> pd.DataFrame:
@@ -212,10 +228,10 @@ def _funnel_frame(session: Session, leads_filter: Any) -> pd.DataFrame:
         _only(
             select(
                 col(Lead.id),
-                col(Lead.created_at),
+                _raw(Lead.created_at),
                 col(Lead.lifecycle_stage),
-                col(Lead.mql_at),
-                col(Lead.sql_at),
+                _raw(Lead.mql_at),
+                _raw(Lead.sql_at),
             ),
             Lead.id,
             leads_filter,
@@ -226,7 +242,9 @@ def _funnel_frame(session: Session, leads_filter: Any) -> pd.DataFrame:
     first = _frame(
         session,
         _only(
-            select(col(Event.lead_id), func.min(Event.occurred_at)).group_by(col(Event.lead_id)),
+            select(col(Event.lead_id), _raw(func.min(Event.occurred_at))).group_by(
+                col(Event.lead_id)
+            ),
             Event.lead_id,
             leads_filter,
         ),
@@ -236,7 +254,7 @@ def _funnel_frame(session: Session, leads_filter: Any) -> pd.DataFrame:
     outcomes = _frame(
         session,
         _only(
-            select(col(Outcome.lead_id), col(Outcome.kind), col(Outcome.occurred_at)),
+            select(col(Outcome.lead_id), col(Outcome.kind), _raw(Outcome.occurred_at)),
             Outcome.lead_id,
             leads_filter,
         ),
@@ -276,8 +294,8 @@ def _enrollments(session: Session, leads_filter: Any) -> pd.DataFrame:
         col(Enrollment.lead_id),
         col(SequenceRow.name),
         col(Enrollment.status),
-        col(Enrollment.enrolled_at),
-        col(Enrollment.ended_at),
+        _raw(Enrollment.enrolled_at),
+        _raw(Enrollment.ended_at),
     ).join(SequenceRow, col(SequenceRow.id) == col(Enrollment.sequence_id))
     return _frame(
         session,
@@ -290,7 +308,9 @@ def _enrollments(session: Session, leads_filter: Any) -> pd.DataFrame:
 def _touches(session: Session, leads_filter: Any, until: datetime) -> pd.DataFrame:
     """Every send before `until`: earlier ones decide "influenced"; periods filter later."""
     stmt = (
-        select(col(Touch.lead_id), col(Touch.enrollment_id), col(Touch.channel), col(Touch.sent_at))
+        select(
+            col(Touch.lead_id), col(Touch.enrollment_id), col(Touch.channel), _raw(Touch.sent_at)
+        )
         .where(col(Touch.sent_at).is_not(None), col(Touch.sent_at) < until)
         .where(col(Touch.status) == "sent")
     )
@@ -306,9 +326,9 @@ def _handoffs(session: Session, leads_filter: Any) -> pd.DataFrame:
     stmt = select(
         col(Handoff.lead_id),
         col(Handoff.status),
-        col(Handoff.created_at),
-        col(Handoff.decided_at),
-        col(Handoff.sla_due_at),
+        _raw(Handoff.created_at),
+        _raw(Handoff.decided_at),
+        _raw(Handoff.sla_due_at),
         col(Handoff.latency_s),
         col(Handoff.within_sla),
     )
@@ -321,7 +341,7 @@ def _handoffs(session: Session, leads_filter: Any) -> pd.DataFrame:
 
 
 def _won(session: Session, leads_filter: Any) -> pd.DataFrame:
-    stmt = select(col(Outcome.lead_id), col(Outcome.amount), col(Outcome.occurred_at)).where(
+    stmt = select(col(Outcome.lead_id), col(Outcome.amount), _raw(Outcome.occurred_at)).where(
         col(Outcome.kind) == "won"
     )
     frame = _frame(

@@ -758,8 +758,9 @@ def decide_handoff(
     note: str | None = None,
     now: datetime | None = None,
 ) -> Handoff:
-    """Record an SDR's verdict once. Accepted: the lead becomes an SQL. Rejected (with a reason
-    code from REJECT_REASONS): a rejected-MQL outcome that feeds the next scoring model."""
+    """Record an SDR's verdict once. Accepted: the lead becomes an SQL and leaves its nurture
+    sequence. Rejected (with a reason code from REJECT_REASONS): a rejected-MQL outcome that
+    feeds the next scoring model; the lead stays in nurture."""
     now = _aware(now or utcnow())
     if decision not in DECISIONS:
         raise HandoffError(f"decision must be accepted or rejected, got {decision!r}")
@@ -795,6 +796,10 @@ def decide_handoff(
         raise HandoffAlreadyDecided(row)
     if decision == "accepted":
         crud.advance_lifecycle(session, lead_id=row.lead_id, stage=LifecycleStage.sql, at=now)
+        # An SQL belongs to sales now: its nurture sequence stops.
+        running = crud.current_enrollment(session, lead_id=row.lead_id)
+        if running is not None:
+            crud.end_enrollment(session, enrollment=running, status="exited", at=now)
     else:
         text = reason if not note else f"{reason}: {note}"
         crud.add_outcomes(

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from store import crud
 from store.db import session_scope
-from store.models import Handoff, Lead, Outcome, Score
+from store.models import Handoff, Lead, Outcome, Score, Sequence
 from store.schemas import LeadCreate
 from tools.handoff import (
     HandoffAlreadyDecided,
@@ -165,6 +165,9 @@ def test_accept_makes_an_sql_and_records_latency(engine: Engine) -> None:
     lead_id = add_lead(engine, "acc@acme.example")
     add_events(engine, lead_id, ("demo_request", timedelta(minutes=10), {}))
     with session_scope(engine) as s:
+        track = crud.save_sequence(s, sequence=Sequence(name="post-demo", definition={}))
+        assert track.id is not None
+        crud.start_enrollment(s, lead_id=lead_id, sequence_id=track.id, at=NOW)
         handoff_id = create_handoff(s, lead_id=lead_id, now=NOW).handoff.id
     assert handoff_id is not None
     decided_at = NOW + timedelta(hours=1, minutes=30)
@@ -174,6 +177,10 @@ def test_accept_makes_an_sql_and_records_latency(engine: Engine) -> None:
     assert row.latency_s == 5400
     lead = lead_row(engine, lead_id)
     assert lead.lifecycle_stage == "sql" and lead.sql_at == decided_at
+    with session_scope(engine) as s:  # sales has it now: nurture stops
+        assert crud.current_enrollment(s, lead_id=lead_id) is None
+        [enrollment] = crud.enrollment_history(s, lead_id=lead_id)
+        assert (enrollment.status, enrollment.ended_at) == ("exited", decided_at)
     with (
         pytest.raises(HandoffAlreadyDecided, match=r"already accepted by sdr\.maya"),
         session_scope(engine) as s,
