@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from sqlmodel import select
 
 from agent.chat.agent import open_chat_agent
@@ -52,7 +53,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
             s.add(
                 Event(
                     source_event_id=f"e{n}",
-                    lead_id=ravi.id,
+                    lead_id=int(ravi.id or 0),
                     type=kind,
                     occurred_at=NOW,
                     properties={"path": "/courses/data-science"},
@@ -65,7 +66,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
 
 
 def ask(runtime: Runtime, *questions: str) -> list[Any]:
-    thread = {"configurable": {"thread_id": uuid.uuid4().hex}}
+    thread: RunnableConfig = {"configurable": {"thread_id": uuid.uuid4().hex}}
     with open_chat_agent(runtime) as chat:
         for question in questions:
             state = chat.invoke({"messages": [HumanMessage(question)]}, thread)
@@ -73,7 +74,7 @@ def ask(runtime: Runtime, *questions: str) -> list[Any]:
 
 
 def tools_called(messages: list[Any]) -> list[str]:
-    return [m.name for m in messages if isinstance(m, ToolMessage)]
+    return [str(m.name) for m in messages if isinstance(m, ToolMessage)]
 
 
 def answer(messages: list[Any]) -> str:
@@ -155,14 +156,16 @@ def test_settings_kb_lives_under_var(runtime: Runtime) -> None:
 
 
 def test_the_chat_streams_tokens_and_tool_steps(runtime: Runtime) -> None:
-    thread = {"configurable": {"thread_id": uuid.uuid4().hex}}
-    tokens, steps = [], []
+    thread: RunnableConfig = {"configurable": {"thread_id": uuid.uuid4().hex}}
+    tokens: list[Any] = []
+    steps: list[str] = []
     with open_chat_agent(runtime) as chat:
-        for mode, chunk in chat.stream(
+        parts: Any = chat.stream(
             {"messages": [HumanMessage("how many sequences do we have?")]},
             thread,
             stream_mode=["messages", "updates"],
-        ):
+        )
+        for mode, chunk in parts:
             if mode == "messages":
                 message, _meta = chunk
                 if isinstance(message, AIMessageChunk) and message.content:
@@ -199,7 +202,7 @@ def test_injection_in_lead_notes_changes_nothing_and_goes_to_a_human(runtime: Ru
         )
         s.add_all([plain, tricky])
         s.flush()
-        plain_id, tricky_id = plain.id, tricky.id
+        plain_id, tricky_id = int(plain.id or 0), int(tricky.id or 0)
     agent = NurtureAgent(deps, InMemorySaver())
     calm = agent.run_lead(plain_id)
     attacked = agent.run_lead(tricky_id)
