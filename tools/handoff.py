@@ -20,6 +20,7 @@ from knowledge.library import Asset, LibraryError, load_library
 from store import crud
 from store.models import Event, Handoff, Lead, LifecycleStage, OutcomeKind, utcnow
 from tools.schemas import LeadBrief, Snippet
+from tools.segments.themes import lead_themes
 
 HIGH_INTENT_EVENTS = ("demo_request", "pricing_page_view", "trial_signup", "email_reply")
 # Stages a hand-off has nothing left to do for.
@@ -324,13 +325,15 @@ def why_now_text(fired: str, rule: HandoffRule, facts: dict[str, Any], now: date
     """One or two sentences an SDR reads first: what happened, when, and the score behind it."""
     intent: list[dict[str, Any]] = facts.get("intent") or []
     parts: list[str] = []
+    said: dict[str, Any] | None = None  # the event the first sentence names
     if fired in ("demo_request", "immediate"):
-        first = next(e for e in intent if e["type"] in rule.immediate_events)
-        parts.append(f"{_label(first['type']).capitalize()} {_ago(first['at'], now)}")
+        said = next(e for e in intent if e["type"] in rule.immediate_events)
+        parts.append(f"{_label(said['type']).capitalize()} {_ago(said['at'], now)}")
     elif fired == "score_and_intent":
+        said = intent[0]
         parts.append(
             f"Score {facts['score']:.0f} (above {rule.score_above:g}) and "
-            f"{_label(intent[0]['type'])} {_ago(intent[0]['at'], now)}"
+            f"{_label(said['type'])} {_ago(said['at'], now)}"
         )
     elif fired == "mql":
         parts.append(
@@ -343,10 +346,10 @@ def why_now_text(fired: str, rule: HandoffRule, facts: dict[str, Any], now: date
         )
     elif facts.get("decile") == 1:
         parts.append("top decile")
-    counts = Counter(e["type"] for e in intent)
+    counts = Counter(e["type"] for e in intent if e is not said)
     if counts:
         recent = ", ".join(f"{_label(kind)} {n}×" for kind, n in counts.most_common())
-        parts.append(f"in the last {rule.intent_window_hours:g} h: {recent}")
+        parts.append(f"also in the last {rule.intent_window_hours:g} h: {recent}")
     return "; ".join(parts) + "."
 
 
@@ -634,6 +637,7 @@ def brief_from_store(session: Session, *, lead_id: int, now: datetime | None = N
         raise HandoffError(f"no lead with id {lead_id}")
     score = crud.latest_score(session, lead_id=lead_id)
     segments = crud.current_segments(session, lead_id=lead_id)
+    theme = lead_themes(session, lead_ids=[lead_id], now=now).get(lead_id)
     factors = [
         str(f.get("factor", f)) if isinstance(f, dict) else str(f)
         for f in (score.factors if score else [])
@@ -656,6 +660,7 @@ def brief_from_store(session: Session, *, lead_id: int, now: datetime | None = N
         behaviour=score.behaviour if score else None,
         factors=factors,
         segments=segments,
+        themes=[theme] if theme else [],
         stage="decision"
         if late
         else "solution"

@@ -84,12 +84,15 @@ def test_demo_request_hands_off_now_with_a_talk_track(engine: Engine) -> None:
         lead_id,
         ("content_download", timedelta(days=3), {"asset": "data-science-career-guide"}),
         ("page_view", timedelta(days=2), {"path": "/courses/data-science"}),
+        ("pricing_page_view", timedelta(hours=5), {"path": "/pricing"}),
         ("demo_request", timedelta(hours=2), {"form": "demo"}),
     )
     with session_scope(engine) as s:
         check = check_handoff(s, lead_id=lead_id, now=NOW)
         assert check.qualifies and check.rule == "demo_request"
-        assert check.why_now.startswith("Asked for a demo 2 h ago")
+        assert check.why_now == (
+            "Asked for a demo 2 h ago; also in the last 48 h: viewed pricing 1×."
+        )
         snippet = Snippet(
             title="Pricing, instalments and scholarships",
             url="https://www.x-education.example/pricing",
@@ -110,6 +113,8 @@ def test_demo_request_hands_off_now_with_a_talk_track(engine: Engine) -> None:
     assert "https://www.x-education.example/resources/data-science-career-guide" in consumed
     assert track["content_to_share"][0]["url"] == snippet.url
     assert "Confirm the demo slot" in track["next_step"]
+    # the course theme the lead engaged with, from its page views
+    assert "Building data science skills" in " ".join(track["pains"])
     assert "[Data Science Career Guide" in (handoff.talk_track or "")
     lead = lead_row(engine, lead_id)
     assert lead.lifecycle_stage == "mql" and lead.mql_at == NOW
