@@ -8,7 +8,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from agent.knowledge import kb_dir as kb_folder
 from agent.knowledge import open_knowledge_base
+from agent.settings import get_settings
 from knowledge.base import KnowledgeBase, KnowledgeBaseError
 from knowledge.embeddings import EmbeddingModelUnavailableError
 from knowledge.library import DEFAULT_SOURCE, LibraryError
@@ -31,12 +33,20 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _open(kb_dir: Path | None) -> KnowledgeBase:
+    settings = get_settings()
+    if kb_dir is None and settings.chroma_host:
+        where = (
+            f"the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+            "(CHROMA_HOST / CHROMA_PORT)"
+        )
+    else:
+        where = f"the index in {kb_dir or kb_folder(settings)}"
     try:
-        return open_knowledge_base(path=kb_dir)
+        return open_knowledge_base(settings, path=kb_dir)
     except (EmbeddingModelUnavailableError, TokenizerUnavailableError) as exc:
         _fail(str(exc))
     except Exception as exc:  # chromadb raises plain exceptions for an unreachable server
-        _fail(f"cannot open the knowledge base: {exc}")
+        _fail(f"cannot open {where}: {exc}")
 
 
 @app.command("index")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from agent.settings import get_settings
+from tests.servers import free_port
 from tests.unit.kb.conftest import ASSETS, SITE, write_library
 from ui.cli import app
 
@@ -65,3 +68,16 @@ def test_bad_search_options_exit_2_and_an_empty_index_says_so(tmp_path: Path) ->
         app, ["kb", "index", "--source", str(tmp_path / "nope"), "--kb-dir", kb_dir]
     )
     assert missing.exit_code == 2 and "not a folder" in missing.output
+
+
+def test_an_unreachable_chroma_server_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", str(port))
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["kb", "search", "fees"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert f"Chroma server at 127.0.0.1:{port} (CHROMA_HOST / CHROMA_PORT)" in result.output
