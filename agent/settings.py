@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -75,6 +76,44 @@ class Settings(BaseSettings):
         alias="NURTURE_PUBLIC_URL",
         description="where leads reach nurture serve (unsubscribe links)",
     )
+    # Triggers, scheduling and sending (`nurture worker`, `nurture serve --worker`).
+    triggers_file: Path | None = Field(
+        None, alias="NURTURE_TRIGGERS_FILE", description="trigger rules (YAML); default: shipped"
+    )
+    outbox: Literal["file", "smtp"] = Field(
+        "file", alias="NURTURE_OUTBOX", description="file: .eml files under var/outbox; smtp"
+    )
+    outbox_dir: Path | None = Field(None, alias="NURTURE_OUTBOX_DIR")
+    smtp_host: str | None = Field(None, alias="SMTP_HOST")
+    smtp_port: int = Field(587, alias="SMTP_PORT")
+    smtp_username: str | None = Field(None, alias="SMTP_USERNAME")
+    smtp_password: str | None = Field(None, alias="SMTP_PASSWORD")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field("starttls", alias="SMTP_SECURITY")
+    smtp_timeout_s: float = Field(30.0, gt=0, alias="SMTP_TIMEOUT")
+    send_interval_s: float = Field(30.0, gt=0, alias="NURTURE_SEND_INTERVAL")
+    agent_interval_s: float = Field(300.0, gt=0, alias="NURTURE_AGENT_INTERVAL")
+    trigger_interval_s: float = Field(5.0, gt=0, alias="NURTURE_TRIGGER_INTERVAL")
+    misfire_grace_s: int = Field(60, ge=1, alias="NURTURE_MISFIRE_GRACE")
+    send_batch: int = Field(100, ge=1, alias="NURTURE_SEND_BATCH")
+    send_lease_s: float = Field(300.0, gt=0, alias="NURTURE_SEND_LEASE")
+    send_max_attempts: int = Field(5, ge=1, alias="NURTURE_SEND_MAX_ATTEMPTS")
+    agent_batch: int = Field(200, ge=1, alias="NURTURE_AGENT_BATCH")
+    min_gap_days: float = Field(4.0, ge=0, alias="NURTURE_MIN_GAP_DAYS")
+    daily_send_cap: int = Field(2000, ge=0, alias="NURTURE_DAILY_SEND_CAP")
+    send_window_start: time = Field(time(9, 0), alias="NURTURE_SEND_WINDOW_START")
+    send_window_end: time = Field(time(17, 0), alias="NURTURE_SEND_WINDOW_END")
+    send_on_weekends: bool = Field(False, alias="NURTURE_SEND_ON_WEEKENDS")
+
+    @model_validator(mode="after")
+    def _sending_settings(self) -> Settings:
+        if self.send_window_start >= self.send_window_end:
+            raise ValueError(
+                f"NURTURE_SEND_WINDOW_START ({self.send_window_start:%H:%M}) must be before "
+                f"NURTURE_SEND_WINDOW_END ({self.send_window_end:%H:%M})"
+            )
+        if self.outbox == "smtp" and not self.smtp_host:
+            raise ValueError("NURTURE_OUTBOX=smtp needs SMTP_HOST (and SMTP_PORT, credentials)")
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
@@ -103,6 +142,10 @@ class Settings(BaseSettings):
                     return "postgresql+psycopg://" + url[len(prefix) :]
             return url
         return f"sqlite:///{self.var_dir / 'nurture.db'}"
+
+    @property
+    def resolved_outbox_dir(self) -> Path:
+        return self.outbox_dir or self.var_dir / "outbox"
 
     @property
     def model_provider(self) -> str:

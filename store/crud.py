@@ -24,11 +24,13 @@ from store.models import (
     Lead,
     LifecycleStage,
     Outcome,
+    OutboxMessage,
     Score,
     SegmentMembership,
     Suppression,
     Touch,
     TouchStatus,
+    TriggerFiring,
     utcnow,
 )
 from store.models import (
@@ -61,12 +63,17 @@ def _insert_ignoring_conflicts(
 
 
 def _insert_new_by_key(
-    session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]], key: str
+    session: Session,
+    table: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    key: str,
+    fresh_rows: list[dict[str, Any]] | None = None,
 ) -> int:
     """Bulk path for high-volume rows with one unique key: skip keys already stored, then a plain
     executemany (psycopg pipelines it; RETURNING would force slow uncached multi-row statements).
 
     ON CONFLICT still guards against a concurrent writer; the count is exact for one writer.
+    `fresh_rows`, when given, receives the rows that were new (with their defaults filled in).
     """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -85,6 +92,8 @@ def _insert_new_by_key(
                 fresh.setdefault(row[key], row)
         if fresh:
             connection.execute(stmt, list(fresh.values()))
+            if fresh_rows is not None:
+                fresh_rows.extend(fresh.values())
         inserted += len(fresh)
     return inserted
 
@@ -246,12 +255,31 @@ def resolve_lead_ids(
 # --- events ------------------------------------------------------------------------------
 
 
-def insert_events(session: Session, *, rows: Sequence[dict[str, Any]]) -> int:
+def insert_events(
+    session: Session,
+    *,
+    rows: Sequence[dict[str, Any]],
+    fresh_rows: list[dict[str, Any]] | None = None,
+) -> int:
     """Insert events, silently skipping any whose source_event_id is already stored.
 
-    Returns how many were new. Idempotent: replaying a batch inserts nothing.
+    Returns how many were new. Idempotent: replaying a batch inserts nothing. `fresh_rows`, when
+    given, receives the new rows (what triggers evaluate: a replay fires nothing).
     """
-    return _insert_new_by_key(session, Event, rows, "source_event_id")
+    return _insert_new_by_key(session, Event, rows, "source_event_id", fresh_rows)
+
+
+def last_event_times(session: Session, *, lead_ids: Iterable[int]) -> dict[int, datetime]:
+    """Each lead's latest event time (leads without events are left out)."""
+    out: dict[int, datetime] = {}
+    for batch in _chunks(sorted(set(lead_ids))):
+        stmt = (
+            select(Event.lead_id, func.max(Event.occurred_at))
+            .where(col(Event.lead_id).in_(batch))
+            .group_by(col(Event.lead_id))
+        )
+        out.update({lead_id: at for lead_id, at in session.exec(stmt) if at is not None})
+    return out
 
 
 def list_events(
@@ -361,6 +389,32 @@ def set_touch_status(
     if skip_reason is not None:
         values["skip_reason"] = skip_reason
     session.execute(update(Touch).where(col(Touch.id) == touch_id).values(**values))
+
+
+PENDING_TOUCH = (TouchStatus.planned, TouchStatus.drafted, TouchStatus.approved)
+
+
+def cancel_pending_touches(session: Session, *, lead_id: int, reason: str) -> list[int]:
+    """Skip every touch of the lead not sent yet (with `reason`) and cancel its queued outbox
+    row; returns the skipped touch ids. A row already being sent is left to the send-time check.
+    """
+    stmt = select(Touch.id).where(
+        Touch.lead_id == lead_id, col(Touch.status).in_(list(PENDING_TOUCH))
+    )
+    ids = [int(i) for i in session.exec(stmt) if i is not None]
+    if not ids:
+        return []
+    session.execute(
+        update(Touch)
+        .where(col(Touch.id).in_(ids))
+        .values(status=TouchStatus.skipped, skip_reason=reason[:500])
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.touch_id).in_(ids), col(OutboxMessage.status) == "queued")
+        .values(status="cancelled", last_error=reason[:500])
+    )
+    return ids
 
 
 def add_draft(session: Session, *, draft: Draft) -> Draft:
@@ -581,6 +635,8 @@ TABLES: dict[str, type[SQLModel]] = {
     "outcomes": Outcome,
     "suppressions": Suppression,
     "agent_runs": AgentRun,
+    "trigger_firings": TriggerFiring,
+    "outbox": OutboxMessage,
 }
 
 

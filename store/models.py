@@ -151,6 +151,8 @@ class Enrollment(SQLModel, table=True):
     current_step: int = 0
     enrolled_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
+    # When the next step of the sequence is due (None: not computed yet, or no step left).
+    next_step_at: datetime | None = Field(default=None, index=True)
 
     # One active nurture sequence per lead, even with concurrent writers.
     __table_args__ = (
@@ -187,6 +189,8 @@ class Draft(SQLModel, table=True):
     subject: str | None = None
     preview: str | None = None
     body: str
+    # The HTML part of an email as sent (the text part is `body`); None for plain text only.
+    html: str | None = None
     sources: list[Any] = json_field(list)
     model: str | None = Field(default=None, max_length=120)
     prompt_version: str | None = Field(default=None, max_length=64)
@@ -279,4 +283,76 @@ class Suppression(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, max_length=320)
     reason: str = Field(max_length=64)  # unsubscribe | bounce | complaint | manual
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- triggers and the outbox ---------------------------------------------------------------
+
+
+class TriggerFiring(SQLModel, table=True):
+    """A trigger rule that fired on an event: the action it scheduled and what became of it."""
+
+    __tablename__ = "trigger_firing"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    rule: str = Field(max_length=80, index=True)
+    action: str = Field(max_length=32)  # run_agent | hand_off | stop | pause
+    params: dict[str, Any] = json_field()
+    # One firing per rule, lead and event: a replayed event fires nothing twice.
+    dedupe_key: str = Field(unique=True, max_length=300)
+    source_event_id: str | None = Field(default=None, max_length=200)
+    event_type: str | None = Field(default=None, max_length=64)
+    event_at: datetime | None = None  # when the lead did it
+    received_at: datetime | None = None  # when nurture got the event
+    fired_at: datetime = Field(default_factory=utcnow)
+    due_at: datetime = Field(default_factory=utcnow)  # when the action runs
+    status: str = Field(default="pending", max_length=16)  # pending|done|skipped|cancelled|failed
+    done_at: datetime | None = None
+    result: str | None = None
+
+    __table_args__ = (Index("ix_trigger_firing_status_due_at", "status", "due_at"),)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One touch on its way out, keyed by the touch's idempotency key: claimed with a lease,
+    delivered with a Message-ID derived from the key, then marked sent."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    touch_id: int = Field(foreign_key="touch.id", unique=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    idempotency_key: str = Field(unique=True, max_length=128)
+    message_id: str = Field(unique=True, max_length=255)
+    channel: str = Field(default="email", max_length=16)  # email | video | sdr_task
+    status: str = Field(default="queued", max_length=16)  # queued|sending|sent|cancelled|failed
+    due_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = None
+    transport: str | None = Field(default=None, max_length=16)  # smtp | file | task
+    recipient: str | None = Field(default=None, max_length=320)
+    defer_reason: str | None = None  # why the last attempt was put off
+    deferrals: int = 0
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None, index=True)
+
+    __table_args__ = (Index("ix_outbox_status_due_at", "status", "due_at"),)
+
+
+class DeliveryTask(SQLModel, table=True):
+    """A touch a person delivers: a personal video to record, a call or note for an SDR."""
+
+    __tablename__ = "delivery_task"
+
+    id: int | None = Field(default=None, primary_key=True)
+    touch_id: int = Field(foreign_key="touch.id", unique=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    kind: str = Field(max_length=16)  # video | sdr_task
+    assignee: str | None = Field(default=None, max_length=120)  # the lead's owner, if known
+    title: str
+    body: str
+    status: str = Field(default="open", max_length=16)  # open | done
     created_at: datetime = Field(default_factory=utcnow)
