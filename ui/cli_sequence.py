@@ -171,6 +171,13 @@ def _exists(session: Session, name: str) -> bool:
     return True
 
 
+def _size(bounds: dict[str, int]) -> str:
+    low, high = bounds.get("min"), bounds.get("max")
+    if low is not None and high is not None:
+        return f"{low}-{high} people"
+    return f"at least {low} people" if low is not None else f"up to {high} people"
+
+
 def _print_detail(detail: dict[str, Any]) -> None:
     definition = detail["definition"]
     enrol, leave = definition["enrol"], definition.get("exit", {})
@@ -186,7 +193,9 @@ def _print_detail(detail: dict[str, Any]) -> None:
             if enrol.get("exclude_segments")
             else ""
         )
-        + (f"; also on {', '.join(enrol['on_events'])}" if enrol.get("on_events") else "")
+        + (f"; industries {', '.join(enrol['industries'])}" if enrol.get("industries") else "")
+        + (f"; {_size(enrol['company_size'])}" if enrol.get("company_size") else "")
+        + (f"; enters on {' or '.join(enrol['on_events'])}" if enrol.get("on_events") else "")
     )
     typer.echo(
         f"  exits on: {', '.join(leave.get('events', []))}; "

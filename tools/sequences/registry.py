@@ -129,8 +129,8 @@ def _unknown(session: Session, name: str) -> str:
     names = [row.name for row in crud.list_sequences(session)]
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    known = f" Known: {', '.join(names)}." if names else " No sequences are stored yet."
-    return f"no sequence named {name!r}{hint}{known}"
+    known = f"stored: {', '.join(names)}" if names else "no sequences are stored yet"
+    return f"no sequence named {name!r}{hint} ({known})"
 
 
 def _name_of(definition: Any) -> str:
