@@ -834,6 +834,20 @@ def sla_state(handoff: Handoff, *, now: datetime | None = None, warn_hours: floa
     return "due_soon" if due - now <= timedelta(hours=warn_hours) else "on_track"
 
 
+def handoffs_needing_attention(
+    session: Session, *, now: datetime | None = None, warn_hours: float = 1.0
+) -> dict[str, list[Handoff]]:
+    """Open hand-offs for the SLA timer: `due_soon` (remind the SDR) and `breached` (escalate
+    to a manager), oldest first."""
+    now = _aware(now or utcnow())
+    out: dict[str, list[Handoff]] = {"due_soon": [], "breached": []}
+    for row in crud.list_handoffs(session, status="pending"):
+        state = sla_state(row, now=now, warn_hours=warn_hours)
+        if state in out:
+            out[state].append(row)
+    return out
+
+
 def handoff_view(handoff: Handoff, *, now: datetime | None = None) -> dict[str, Any]:
     """A hand-off as plain JSON-ready data (chat tools, the CLI, Slack cards)."""
 

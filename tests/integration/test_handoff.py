@@ -23,6 +23,7 @@ from tools.handoff import (
     create_handoff,
     decide_handoff,
     handoff_view,
+    handoffs_needing_attention,
 )
 from tools.schemas import Snippet
 
@@ -245,6 +246,11 @@ def test_open_handoff_past_deadline_is_breached_and_unknown_ids_are_clear(engine
     assert handoff_view(handoff, now=datetime(2026, 11, 30, 12, 1, tzinfo=UTC))["sla"] == (
         "breached"
     )
+    with session_scope(engine) as s:
+        soon = handoffs_needing_attention(s, now=datetime(2026, 11, 30, 11, 30, tzinfo=UTC))
+        late = handoffs_needing_attention(s, now=datetime(2026, 11, 30, 12, 1, tzinfo=UTC))
+    assert [h.id for h in soon["due_soon"]] == [handoff.id] and soon["breached"] == []
+    assert [h.id for h in late["breached"]] == [handoff.id] and late["due_soon"] == []
     with session_scope(engine) as s, pytest.raises(HandoffError, match="no hand-off with id"):
         decide_handoff(s, 99_999, "accepted", "sdr.maya")
     with session_scope(engine) as s, pytest.raises(HandoffError, match="no lead with id"):
