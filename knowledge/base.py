@@ -112,19 +112,33 @@ def asset_key(asset: Asset) -> str:
 
 
 def chunk_ids(asset: Asset, chunker: str, count: int) -> list[str]:
-    """Ids that change whenever the asset's content or the chunking does.
+    """`<asset>-<version>-<count>:<index>`: the version changes with the asset's content or
+    the chunking, and the count makes a half-written version visible from the ids alone.
 
     A chunk id therefore always means the same text and metadata, so what a process has
     learned about an id (its asset, stage, segments) never goes stale.
     """
-    stem = hashlib.sha1(asset_key(asset).encode()).hexdigest()[:16]
-    version = hashlib.sha1(f"{asset.content_hash}:{chunker}".encode()).hexdigest()[:12]
-    return [f"{stem}-{version}:{index}" for index in range(count)]
+    prefix = f"{_asset_stem(asset)}-{_version(asset, chunker)}-{count}"
+    return [f"{prefix}:{index}" for index in range(count)]
+
+
+def _asset_stem(asset: Asset) -> str:
+    return hashlib.sha1(asset_key(asset).encode()).hexdigest()[:16]
+
+
+def _version(asset: Asset, chunker: str) -> str:
+    return hashlib.sha1(f"{asset.content_hash}:{chunker}".encode()).hexdigest()[:12]
 
 
 def _version_of(chunk_id: str) -> str:
     """The asset version a chunk id belongs to: everything before its ':index'."""
     return chunk_id.rsplit(":", 1)[0]
+
+
+def _is_complete(prefix: str, ids: list[str]) -> bool:
+    """Every chunk the version's id promises is there."""
+    count = prefix.rsplit("-", 1)[-1]
+    return count.isdigit() and len(set(ids)) == int(count)
 
 
 @dataclass(frozen=True)
@@ -208,23 +222,16 @@ class KnowledgeBase:
         """Chunks in the index."""
         return self.collection.count()
 
-    def indexed_assets(self) -> dict[str, dict[str, Any]]:
-        """{asset key: {content_hash, chunker, ids}} for what the index holds now."""
-        got = self.collection.get(include=["metadatas"])
-        assets: dict[str, dict[str, Any]] = {}
-        for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-            key = str(meta.get("asset_key"))
-            entry = assets.setdefault(
-                key,
-                {
-                    "content_hash": meta.get("content_hash"),
-                    "chunker": meta.get("chunker"),
-                    "chunks": meta.get("chunks"),
-                    "ids": [],
-                },
-            )
-            entry["ids"].append(chunk_id)
-        return assets
+    def stored_versions(self) -> dict[str, dict[str, list[str]]]:
+        """{asset stem: {version prefix: chunk ids}} for what the index holds now.
+
+        Read from the ids alone: reading every chunk's metadata is slow (seconds at 10,000).
+        """
+        stored: dict[str, dict[str, list[str]]] = {}
+        for chunk_id in self.collection.get(include=[])["ids"]:
+            prefix = _version_of(chunk_id)
+            stored.setdefault(prefix.split("-", 1)[0], {}).setdefault(prefix, []).append(chunk_id)
+        return stored
 
     def index_folder(self, source: Path = DEFAULT_SOURCE) -> IndexReport:
         """Load and validate the library under `source`, then bring the index in line with it."""
@@ -240,39 +247,48 @@ class KnowledgeBase:
         """
         started = time.perf_counter()
         report = IndexReport()
-        stored = self.indexed_assets()
+        stored = self.stored_versions()
         seen: set[str] = set()
         pending: list[tuple[Asset, list[Chunk], list[str]]] = []
         for asset in assets:
-            key = asset_key(asset)
-            seen.add(key)
-            old = stored.get(key)
-            if old and self._is_current(old, asset):
+            stem = _asset_stem(asset)
+            seen.add(stem)
+            versions = stored.get(stem, {})
+            if self._is_current(versions, asset):
                 report.unchanged += 1
                 continue
             chunks = chunk_markdown(asset.body, max_tokens=self.max_tokens, overlap=self.overlap)
-            pending.append((asset, chunks, old["ids"] if old else []))
-            report.added += old is None
-            report.updated += old is not None
+            old_ids = [chunk_id for ids in versions.values() for chunk_id in ids]
+            pending.append((asset, chunks, old_ids))
+            report.added += not versions
+            report.updated += bool(versions)
             report.changed_assets.append(self._label(asset, source))
         self._write(pending, source=source, report=report)
         if prune:
-            for key, old in stored.items():
-                if key not in seen:
-                    self.collection.delete(ids=old["ids"])
-                    report.removed += 1
-                    report.chunks_removed += len(old["ids"])
-                    report.changed_assets.append(str(key))
+            for stem, versions in stored.items():
+                if stem in seen:
+                    continue
+                ids = [chunk_id for version_ids in versions.values() for chunk_id in version_ids]
+                report.changed_assets.append(self._stored_label(ids[0]))
+                self.collection.delete(ids=ids)
+                report.removed += 1
+                report.chunks_removed += len(ids)
         report.chunks_total = self.count()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def _is_current(self, old: dict[str, Any], asset: Asset) -> bool:
-        return (
-            old["content_hash"] == asset.content_hash
-            and old["chunker"] == self.chunker
-            and old["chunks"] == len(old["ids"])
-        )
+    def _is_current(self, versions: dict[str, list[str]], asset: Asset) -> bool:
+        """One complete version, made from this content with these chunking settings."""
+        if len(versions) != 1:
+            return False
+        [(prefix, ids)] = versions.items()
+        expected = f"{_asset_stem(asset)}-{_version(asset, self.chunker)}-"
+        return prefix.startswith(expected) and _is_complete(prefix, ids)
+
+    def _stored_label(self, chunk_id: str) -> str:
+        """The file name a stored chunk came from, for the report of removed assets."""
+        metas = self.collection.get(ids=[chunk_id], include=["metadatas"])["metadatas"] or []
+        return str(metas[0].get("asset") or metas[0].get("url")) if metas else chunk_id
 
     @staticmethod
     def _label(asset: Asset, source: Path | None) -> str:
@@ -306,11 +322,10 @@ class KnowledgeBase:
                 texts.append(embedding_text(asset, chunk))
                 documents.append(chunk.text)
                 metadatas.append(self.chunk_metadata(asset, chunk, label, len(chunks)))
-        # Embed everything before touching the index: a failure leaves the old version whole.
+        # Embed, write the new versions, then drop the old ones: a failure at any point leaves
+        # a complete version of every asset (ids differ between versions), and the next run
+        # repairs the rest.
         vectors = self.embedder.embed_array(texts)
-        if stale:
-            self.collection.delete(ids=stale)
-            report.chunks_removed += len(stale)
         batch = max(1, min(self.client.get_max_batch_size(), 1000))
         for start in range(0, len(ids), batch):
             end = start + batch
@@ -321,6 +336,9 @@ class KnowledgeBase:
                 metadatas=cast(Any, metadatas[start:end]),
             )
         report.chunks_embedded += len(ids)
+        if stale:
+            self.collection.delete(ids=stale)
+            report.chunks_removed += len(stale)
 
     def chunk_metadata(self, asset: Asset, chunk: Chunk, label: str, total: int) -> dict[str, Any]:
         """What Chroma stores with a chunk: citation, filters and what incremental sync needs."""

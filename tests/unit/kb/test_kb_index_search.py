@@ -60,9 +60,23 @@ def test_a_deleted_file_disappears_and_a_renamed_one_is_kept(
     report = kb.index_folder(library)
     assert (report.added, report.updated, report.removed) == (0, 0, 1)
     assert report.unchanged == len(ASSETS) - 1 and counting.embedded == 0
+    assert report.changed_assets == ["security.md"]
     assert kb.collection.get(where={"url": f"{SITE}/security"})["ids"] == []
     urls = {r.url for r in kb.search("encrypted learner data and vendor questionnaires", k=5)}
     assert f"{SITE}/security" not in urls and urls
+
+
+def test_a_half_written_asset_is_rewritten(
+    kb: KnowledgeBase, library: Path, counting: CountingEmbedder
+) -> None:
+    kb.index_folder(library)
+    pricing = kb.collection.get(where={"url": f"{SITE}/pricing"})["ids"]
+    kb.collection.delete(ids=[pricing[-1]])  # as if a run died between two writes
+    counting.embedded = 0
+    report = kb.index_folder(library)
+    assert (report.updated, report.unchanged) == (1, len(ASSETS) - 1)
+    assert counting.embedded == len(pricing)
+    assert sorted(kb.collection.get(where={"url": f"{SITE}/pricing"})["ids"]) == sorted(pricing)
 
 
 def test_changing_the_chunk_settings_reembeds_everything(
