@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -13,7 +15,7 @@ from agent.checkpoints import open_checkpointer
 from agent.knowledge import open_knowledge_base
 from agent.models.budget import cost_usd
 from agent.models.factory import build_budget, build_chat_model
-from agent.nurture.deps import NurtureDeps
+from agent.nurture.deps import NurtureDeps, utc_now
 from agent.nurture.run import NurtureAgent
 from agent.runtime import Runtime
 from agent.settings import Settings
@@ -55,21 +57,32 @@ class NurtureParts:
     """The model-driven steps of the graph, over one model, knowledge base and store."""
 
     def __init__(
-        self, runtime: Runtime, model: BaseChatModel | None, kb: KnowledgeBase | None
+        self,
+        runtime: Runtime,
+        model: BaseChatModel | None,
+        kb: KnowledgeBase | None,
+        *,
+        prompts_dir: Path | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.model = model
         self.kb = kb
         self.rule = handoff_rule(runtime.settings)
+        # Evals point these at another prompt folder and a fixed moment.
+        self.prompts_dir = prompts_dir
+        self.clock = clock
 
     def decide(self, ctx: DecisionContext) -> NextAction:
         """The hand-off rule first (it reads the store), then the model checked by hard rules."""
         with session_scope(self.runtime.engine) as session:
-            check = check_handoff(session, lead_id=ctx.lead.lead_id, rule=self.rule)
+            check = check_handoff(
+                session, lead_id=ctx.lead.lead_id, rule=self.rule, now=self.clock()
+            )
         if check.qualifies:
             return NextAction(action="hand_off", stage="decision", reason=check.why_now)
-        action = decide_next_action(self.model, ctx).action
+        action = decide_next_action(self.model, ctx, prompts_dir=self.prompts_dir).action
         if action.action == "hand_off":
             # Only the hand-off rule sends leads to sales; the model's wish becomes the ask.
             return action.model_copy(update={"action": "send_email", "stage": "decision"})
@@ -86,11 +99,11 @@ class NurtureParts:
         """Draft, render as sent, and run every guardrail on the result."""
         assert ctx.action is not None
         if ctx.action.action == "send_video":
-            video = draft_video_script(self.model, ctx)
+            video = draft_video_script(self.model, ctx, prompts_dir=self.prompts_dir)
             body = render_video_script(video.draft)
             report = check_video_script(video.draft, ctx)
             return self._result(video, body, report.model_dump()["issues"])
-        email = draft_email(self.model, ctx)
+        email = draft_email(self.model, ctx, prompts_dir=self.prompts_dir)
         link = unsubscribe_url(self.settings.public_url, self._email(ctx), self._secret())
         rendered = render_email(email.draft, ctx, link)
         report = check_email(
@@ -140,6 +153,7 @@ class NurtureParts:
                 snippets=snippets,
                 rule=self.rule,
                 seller=self.settings.sender_company,
+                now=self.clock(),
             )
         except HandoffError as exc:
             raise WiringError(str(exc)) from exc
@@ -148,9 +162,14 @@ class NurtureParts:
 
 
 def nurture_deps(
-    runtime: Runtime, *, model: BaseChatModel | None = None, kb: KnowledgeBase | None = None
+    runtime: Runtime,
+    *,
+    model: BaseChatModel | None = None,
+    kb: KnowledgeBase | None = None,
+    prompts_dir: Path | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> NurtureDeps:
-    parts = NurtureParts(runtime, model, kb)
+    parts = NurtureParts(runtime, model, kb, prompts_dir=prompts_dir, clock=clock)
     return NurtureDeps(
         engine=runtime.engine,
         sender=sender_of(runtime.settings),
@@ -160,6 +179,7 @@ def nurture_deps(
         hand_off=parts.hand_off,
         window=SendWindow(),
         run_callbacks=lambda: [build_budget(runtime.settings)],
+        clock=clock,
     )
 
 
