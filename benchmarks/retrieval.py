@@ -14,16 +14,19 @@ Method (everything in a temporary folder, nothing under var/; offline MiniLM mod
    chunking, embedding, upserts. Embedding time is also reported alone, and
    `embedding_texts_per_s` / `embedding_tokens_per_s` are the model's throughput over those
    chunks (batches of 32, similar lengths together).
-3. Query latency at 10,000 chunks. More synthetic chunks are added until the index holds
-   10,000. By default their vectors are not computed by the model (that alone would take
-   several minutes here): each reuses the real vector of a chunk indexed in step 2, with
-   Gaussian noise (cosine ~0.9 to the original) and renormalised, so the index holds 10,000
-   distinct unit vectors with the library's distribution; `--embed-all` embeds them for real.
-   Then every query of the retrieval eval set runs 3 times, once with its own filters, once
-   with none and once with a stage filter, through `KnowledgeBase.search(k=3)` end to end
-   (query embedding, Chroma query with over-fetch, one result per asset): p50/p95 in ms.
-   Five warm-up searches are not counted.
-4. Quality (`recall_at_3`, `mrr`): the retrieval eval (`evals/retrieval.py`) on a fresh index
+3. Query latency at 10,000 chunks. More synthetic assets are added until the index holds
+   10,000 chunks (whole assets, so a few more). By default their vectors are not computed by
+   the model (that alone would take several minutes here): each reuses the real vector of a
+   chunk indexed in step 2, with Gaussian noise (cosine ~0.9 to the original) and
+   renormalised, so the index holds 10,000 distinct unit vectors with the library's
+   distribution; `--embed-all` embeds them for real. Then every query of the retrieval eval
+   set runs 3 times, once with its own filters, once with none and once with a random stage,
+   through `KnowledgeBase.search(k=3)` end to end (query embedding, nearest ids, filters and
+   one result per asset, documents of the results): p50/p95 in ms. Five warm-up searches are
+   not counted.
+4. Incremental sync at that size (`reindex_unchanged_s`): `KnowledgeBase.index` over every
+   asset again, nothing changed; it must embed nothing (checked).
+5. Quality (`recall_at_3`, `mrr`): the retrieval eval (`evals/retrieval.py`) on a fresh index
    of the shipped library alone.
 
 The machine's load average is reported before and after: other work on the same 2 cores
@@ -142,17 +145,20 @@ def take_chunks(source: Iterator[tuple[Asset, int]], n: int) -> tuple[list[Asset
 
 def grow_with_noisy_vectors(
     kb: KnowledgeBase, source: Iterator[tuple[Asset, int]], target: int, seed: int = SEED
-) -> None:
-    """Add synthetic chunks until the index holds `target`, reusing real vectors plus noise."""
+) -> list[Asset]:
+    """Add whole synthetic assets until the index holds at least `target` chunks, reusing
+    real vectors plus noise; returns the assets added."""
     base = np.asarray(kb.collection.get(include=["embeddings"])["embeddings"], dtype=np.float32)
     rng = np.random.default_rng(seed)
     batch = max(1, min(kb.client.get_max_batch_size(), 2000))
+    added: list[Asset] = []
     while (missing := target - kb.count()) > 0:
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
         while len(ids) < min(missing, batch):
             asset, _ = next(source)
+            added.append(asset)
             chunks = chunk_markdown(asset.body)
             for chunk, chunk_id in zip(
                 chunks, chunk_ids(asset, kb.chunker, len(chunks)), strict=True
@@ -160,11 +166,18 @@ def grow_with_noisy_vectors(
                 ids.append(chunk_id)
                 docs.append(chunk.text)
                 metas.append(kb.chunk_metadata(asset, chunk, asset.path.name, len(chunks)))
-        ids, docs, metas = ids[:missing], docs[:missing], metas[:missing]
         picks = base[rng.integers(0, len(base), len(ids))]
         noisy = picks + rng.normal(0, NOISE_SIGMA, picks.shape).astype(np.float32)
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-        kb.collection.add(ids=ids, embeddings=noisy, documents=docs, metadatas=cast(Any, metas))
+        for start in range(0, len(ids), batch):
+            end = start + batch
+            kb.collection.add(
+                ids=ids[start:end],
+                embeddings=noisy[start:end],
+                documents=docs[start:end],
+                metadatas=cast(Any, metas[start:end]),
+            )
+    return added
 
 
 def query_latencies(kb: KnowledgeBase, rounds: int = QUERY_ROUNDS) -> list[float]:
@@ -214,15 +227,21 @@ def run(
         embed_s, texts, tokens = embedder.seconds, embedder.texts, embedder.tokens
 
         grow_started = time.perf_counter()
+        everything = list(assets)
         if embed_all:
             while kb.count() < query_chunks:
                 more, _ = take_chunks(source, min(1000, query_chunks - kb.count()))
                 kb.index(more, prune=False)
+                everything.extend(more)
         else:
-            grow_with_noisy_vectors(kb, source, query_chunks)
+            everything.extend(grow_with_noisy_vectors(kb, source, query_chunks))
         grow_s = time.perf_counter() - grow_started
         times = query_latencies(kb)
         indexed_total = kb.count()
+        embedder.texts = 0
+        resync = kb.index(everything)
+        if embedder.texts or resync.unchanged != len(everything):
+            raise RuntimeError(f"re-indexing an unchanged library changed it: {resync.summary()}")
 
     quality = run_eval()
     load_after = os.getloadavg()
@@ -244,6 +263,7 @@ def run(
         "embedding_tokens_per_s": round(tokens / embed_s) if embed_s else None,
         "embedding_share_of_indexing": round(embed_s / index_s, 3) if index_s else None,
         "mean_tokens_per_embedded_text": round(mean_text_tokens, 1),
+        "reindex_unchanged_s": resync.seconds,
         "chunks_indexed_timed": report.chunks_embedded,
         "chunks_at_query_time": indexed_total,
         "extra_chunks_vectors": "model" if embed_all else "noisy copies of real vectors",
