@@ -78,10 +78,12 @@ def find_snippets(
     k: int = 3,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
 ) -> list[Snippet]:
-    """Up to `k` snippets from different assets, best first, whose titles and texts together
-    stay within `token_budget` tiktoken tokens.
+    """Up to `k` snippets from different assets, best first, that together cost at most
+    `token_budget` tiktoken tokens as JSON (citation, stage, call to action and text).
 
-    When fewer than `k` assets match the segment, the rest come from the stage alone.
+    Texts are cut at sentence ends to fit; when the budget cannot hold `k` useful snippets
+    it holds fewer. When fewer than `k` assets match the segment, the rest come from the
+    stage alone.
     Raises KnowledgeBaseError for an empty query or an unknown stage.
     """
     return _find(kb, query=query, stage=stage, segment=segment, k=k, budget=token_budget)[0]
@@ -102,19 +104,40 @@ def _find(
     left = budget
     for position, result in enumerate(results):
         # An even share of what is left, so the best result cannot starve the others.
-        share = left // (len(results) - position)
-        text_budget = share - count_tokens(result.title) - 4
-        if text_budget < MIN_SNIPPET_TOKENS:
-            continue
-        text = fit_tokens(compact(result.text), text_budget)
-        snippets.append(_snippet(result, text))
-        left -= count_tokens(result.title) + 4 + count_tokens(text)
+        snippet = _fit(result, left // (len(results) - position))
+        if snippet is None:
+            # Too tight for all of them: fewer snippets, the best ones.
+            snippet = _fit(result, left)
+            if snippet is not None:
+                snippets.append(snippet)
+            break
+        snippets.append(snippet)
+        left -= snippet_tokens(snippet)
     return snippets, relaxed
+
+
+def _fit(result: SearchResult, budget: int) -> Snippet | None:
+    """The result as a snippet costing at most `budget` tokens, or None if its text would be
+    too short to be worth citing."""
+    room = budget - snippet_tokens(_snippet(result, ""))
+    text = compact(result.text)
+    while room >= MIN_SNIPPET_TOKENS:
+        snippet = _snippet(result, fit_tokens(text, room))
+        over = snippet_tokens(snippet) - budget
+        if over <= 0:
+            return snippet
+        room -= over  # JSON escaping made the text dearer than counted
+    return None
+
+
+def snippet_tokens(snippet: Snippet) -> int:
+    """Tokens one snippet costs in a prompt: its JSON, as the decision context carries it."""
+    return count_tokens(snippet.model_dump_json(exclude_none=True))
 
 
 def snippets_tokens(snippets: list[Snippet]) -> int:
     """Tokens the snippets cost in a prompt, counted as `find_snippets` budgets them."""
-    return sum(count_tokens(s.title) + 4 + count_tokens(s.text) for s in snippets)
+    return sum(snippet_tokens(s) for s in snippets)
 
 
 def search_content_tool(kb: KnowledgeBase, *, token_budget: int = DEFAULT_TOKEN_BUDGET) -> BaseTool:

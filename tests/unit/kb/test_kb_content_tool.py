@@ -15,19 +15,23 @@ from tools.schemas import Snippet
 QUERY = "fees, instalments, scholarships and paying for the programme"
 
 
-@pytest.mark.parametrize("budget", [80, 150, 400, 2000])
+@pytest.mark.parametrize("budget", [90, 200, 400, 2000])
 def test_snippets_stay_within_the_token_budget(indexed: KnowledgeBase, budget: int) -> None:
     snippets = find_snippets(indexed, query=QUERY, k=3, token_budget=budget)
     assert snippets and all(isinstance(s, Snippet) for s in snippets)
     assert snippets_tokens(snippets) <= budget
     assert len({s.url for s in snippets}) == len(snippets)
+    # What is counted is what a prompt carries: the snippets' JSON.
+    assert snippets_tokens(snippets) == sum(
+        count_tokens(s.model_dump_json(exclude_none=True)) for s in snippets
+    )
 
 
 def test_a_tight_budget_shortens_texts_and_a_loose_one_keeps_them_whole(
     indexed: KnowledgeBase,
 ) -> None:
     loose = find_snippets(indexed, query=QUERY, k=3, token_budget=2000)
-    tight = find_snippets(indexed, query=QUERY, k=3, token_budget=120)
+    tight = find_snippets(indexed, query=QUERY, k=3, token_budget=240)
     assert snippets_tokens(tight) < snippets_tokens(loose)
     whole = {s.url: s.text for s in loose}
     assert any(len(s.text) < len(whole[s.url]) for s in tight)
@@ -42,6 +46,13 @@ def test_a_thin_segment_is_topped_up_from_the_stage(indexed: KnowledgeBase) -> N
     assert len(urls) == 3 and set(urls[:2]) == {f"{SITE}/pricing", f"{SITE}/security"}
     assert urls[2] == f"{SITE}/scholarships"
     assert all(s.stage == "decision" for s in snippets)
+
+
+def test_a_budget_too_small_for_k_gives_fewer_better_snippets(indexed: KnowledgeBase) -> None:
+    best = find_snippets(indexed, query=QUERY, k=3, token_budget=2000)
+    few = find_snippets(indexed, query=QUERY, k=3, token_budget=90)
+    assert 1 <= len(few) < 3 and few[0].url == best[0].url
+    assert find_snippets(indexed, query=QUERY, k=3, token_budget=10) == []
 
 
 def test_fit_tokens_cuts_at_a_sentence_end_or_marks_the_cut() -> None:
