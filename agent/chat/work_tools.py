@@ -3,7 +3,7 @@ and summarise the pipeline. Each returns JSON; failures come back as {"error": .
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.tools import BaseTool, tool
@@ -126,13 +126,13 @@ def work_tools(parts: NurtureParts) -> list[BaseTool]:
     ) -> str:
         """The pipeline's numbers: leads in nurture, lead->MQL, MQL->SQL, SQLs per 1,000,
         time to MQL, hand-off latency vs SLA, revenue influenced, email rates; by segment and
-        by sequence, with a weekly trend. since/until: ISO dates; segment: a name or pattern."""
-        try:
-            start, end = _day(since), _day(until)
-        except ValueError as exc:
-            return dumps({"error": str(exc)})
+        by sequence, with a weekly trend. since/until: ISO dates or words ("this month",
+        "last quarter", "30d"); segment: a name or a pattern such as "mofu:*"."""
         with session_scope(engine) as session:
-            return dumps(analytics.pipeline_summary(session, start, end, segment))
+            try:
+                return dumps(analytics.pipeline_summary(session, since, until, segment))
+            except ValueError as exc:
+                return dumps({"error": str(exc)})
 
     @tool
     def design_sequence(
@@ -212,15 +212,6 @@ def _finder(kb: KnowledgeBase | None) -> design.FindContent | None:
     if kb is None:
         return None
     return lambda query, stage, segment: kb.search(query, stage=stage, segment=segment, k=5)
-
-
-def _day(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(value[:10]), datetime.min.time(), UTC)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def _schedule(parts: NurtureParts, lead_id: int, draft_id: int, send_at: str | None) -> str:
