@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,10 @@ from tools import profile
 from tools.scoring.errors import ScoringError
 from tools.scoring.explain import explain
 from tools.scoring.model import LeadScorer
-from tools.scoring.rules import RuleSet, load_rules
+from tools.scoring.rules import RULES_DIR, RuleSet, load_rules
 from tools.scoring.train import train_from_frame
 from tools.scoring.versions import load_model, save_model
+from tools.workers import map_chunks
 
 TARGET = "converted"
 # Never features: identity, consent state, and windows relative to "now" (they mean something
@@ -146,9 +147,25 @@ def _load(path: str) -> LeadScorer:
     return load_model(path)[0]
 
 
+def default_rules() -> RuleSet:
+    """The built-in rules, parsed again only when their file changes (the live path needs them
+    on every event, and parsing the YAML costs more than scoring a lead)."""
+    path = RULES_DIR / "default.yaml"
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_rules(path)  # its error names the file
+    return _parsed_rules(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _parsed_rules(path: str, mtime_ns: int, size: int) -> RuleSet:
+    return load_rules(path)
+
+
 def current_scorer(session: Session, *, rules: RuleSet | None = None) -> Scorer:
     """The active model version if one is trained and loadable, else the rules baseline."""
-    rules = rules or load_rules()
+    rules = rules or default_rules()
     row = session.exec(select(ModelVersion).where(col(ModelVersion.active))).first()
     if row is None or not row.path:
         edges = _rules_edges(session, rules)
@@ -285,27 +302,34 @@ def rescore_all(
     scorer: Scorer | None = None,
     now: datetime | None = None,
     chunk_size: int = 20_000,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Rescore the whole store in chunks; deciles against the whole population.
 
-    Two passes: score every chunk (keeping only ids and numbers), then cut the population into
-    deciles, store those edges for the live path, and write the score rows in bulk.
+    Two passes: score every chunk of lead ids (keeping only ids and numbers), then cut the
+    population into deciles, store those edges for the live path, and write the score rows in
+    bulk. `workers` > 1 spreads the chunks over that many processes (this one included); the
+    others open their own connection, so they read what is committed: call it at the start of
+    a transaction. A chunk a worker cannot do (say, it sees other leads) is done here.
     """
     scorer = scorer or current_scorer(session)
     now = now or datetime.now(UTC)
-    # Columns, not row dicts: a million leads stay a few arrays until the bulk insert.
-    parts: dict[str, list[np.ndarray]] = {"lead_id": [], "score": [], "fit": [], "behaviour": []}
-    mql_ids: list[int] = []
-    for frame in profile.profile_chunks(session, now=now, chunk_size=chunk_size):
-        scored = score_frame(scorer, frame)
-        parts["lead_id"].append(scored.index.to_numpy(dtype=np.int64))
-        for name in ("score", "fit", "behaviour"):
-            parts[name].append(scored[name].to_numpy(dtype=float))
-        mql_ids += scored.index[scored["mql"].to_numpy(bool)].astype(int).tolist()
-    if not parts["lead_id"]:
+    chunks = profile.lead_id_ranges(session, chunk_size=chunk_size)
+    url = _shareable_url(session) if workers > 1 else None
+    parts = map_chunks(
+        chunks,
+        partial(score_id_range, session, scorer, now),
+        workers=workers if url else 1,
+        remote=_score_in_worker,
+        setup=_start_worker,
+        setup_args=(url, scorer, now),
+    )
+    if not parts:
         return {"leads": 0, "version": scorer.version}
-    columns = {name: np.concatenate(chunks) for name, chunks in parts.items()}
+    # Columns, not row dicts: a million leads stay a few arrays until the bulk insert.
+    columns = {name: np.concatenate([p[name] for p in parts]) for name in SCORED_COLUMNS}
     del parts
+    mql_ids = columns["lead_id"][columns.pop("mql")].tolist()
     scores = columns["score"]
     edges = tuple(float(x) for x in np.quantile(scores, np.linspace(0.1, 0.9, 9)))
     scorer = Scorer(version=scorer.version, rules=scorer.rules, model=scorer.model, edges=edges)
@@ -326,6 +350,66 @@ def rescore_all(
         "top_decile_min_score": float(top.min()) if len(top) else None,
         "mqls": len(mql_ids),
     }
+
+
+SCORED_COLUMNS = ("lead_id", "score", "fit", "behaviour", "mql")
+
+
+def score_id_range(
+    session: Session,
+    scorer: Scorer,
+    now: datetime,
+    chunk: tuple[int, int, int],
+    *,
+    expected: bool = False,
+) -> dict[str, np.ndarray]:
+    """Scores of the leads with ids in [first, last]: columns `SCORED_COLUMNS` as arrays.
+
+    `expected` checks that the chunk still holds the planned number of leads (a worker's view
+    of the store must be the caller's, or its chunk is redone by the caller).
+    """
+    first, last, planned = chunk
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in SCORED_COLUMNS}
+    for frame in profile.profile_chunks(
+        session, now=now, chunk_size=max(planned, 1), id_range=(first, last)
+    ):
+        scored = score_frame(scorer, frame)
+        parts["lead_id"].append(scored.index.to_numpy(dtype=np.int64))
+        for name in ("score", "fit", "behaviour"):
+            parts[name].append(scored[name].to_numpy(dtype=float))
+        parts["mql"].append(scored["mql"].to_numpy(dtype=bool))
+    columns = {
+        name: np.concatenate(chunks) if chunks else np.zeros(0) for name, chunks in parts.items()
+    }
+    columns["lead_id"] = columns["lead_id"].astype(np.int64)
+    columns["mql"] = columns["mql"].astype(bool)
+    if expected and len(columns["lead_id"]) != planned:
+        raise ScoringError(
+            f"leads {first}-{last}: found {len(columns['lead_id'])}, expected {planned}"
+        )
+    return columns
+
+
+def _shareable_url(session: Session) -> str | None:
+    """A URL other processes can open for the same store (None for in-memory SQLite)."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(url: str, scorer: Scorer, now: datetime) -> None:
+    from store.db import make_engine
+
+    _WORKER.update(engine=make_engine(url), scorer=scorer, now=now)
+
+
+def _score_in_worker(chunk: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    with Session(_WORKER["engine"]) as session:
+        return score_id_range(session, _WORKER["scorer"], _WORKER["now"], chunk, expected=True)
 
 
 def _save_edges(session: Session, scorer: Scorer, edges: tuple[float, ...]) -> None:
