@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,13 @@ def load_prompt(name: str, prompts_dir: Path | str | None = None) -> Prompt:
         raise PromptError(
             f"no prompt {name!r} in {folder} (looked for {path.name}); available: {available}"
         )
+    stat = path.stat()
+    return _parse_cached(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(path: Path, mtime_ns: int, size: int) -> Prompt:
+    """Parsed once per version of the file: every draft renders a prompt."""
     return _parse(path)
 
 

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -65,7 +66,7 @@ class OfflineChatModel(BaseChatModel):
         """A copy of this model with `tools` bound; `tool_choice` may force one of them."""
         bound = self.model_copy(
             update={
-                "bound_tools": [convert_to_openai_tool(tool) for tool in tools],
+                "bound_tools": [_openai_tool(tool) for tool in tools],
                 "tool_choice": _choice_name(tool_choice),
             }
         )
@@ -285,3 +286,15 @@ def _chunks(message: AIMessage) -> Iterator[AIMessageChunk]:
         response_metadata=message.response_metadata,
         chunk_position="last",
     )
+
+
+def _openai_tool(tool: Any) -> dict[str, Any]:
+    """The OpenAI schema of a tool; schema classes are converted once, not on every call."""
+    if isinstance(tool, type):
+        return _class_schema(tool)
+    return convert_to_openai_tool(tool)
+
+
+@lru_cache(maxsize=64)
+def _class_schema(tool: type) -> dict[str, Any]:
+    return convert_to_openai_tool(tool)
