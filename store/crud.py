@@ -19,6 +19,9 @@ from store.models import (
     Approval,
     Draft,
     Enrollment,
+    EvalCaseResult,
+    EvalCheck,
+    EvalRun,
     Event,
     Handoff,
     Lead,
@@ -655,6 +658,44 @@ def event_type_counts(session: Session) -> dict[str, int]:
 def outcome_counts(session: Session) -> dict[str, int]:
     stmt = select(Outcome.kind, func.count()).group_by(Outcome.kind)
     return {str(kind): n for kind, n in session.exec(stmt)}
+
+
+# --- eval runs ---------------------------------------------------------------------------
+
+
+def add_eval_run(
+    session: Session,
+    *,
+    run: EvalRun,
+    results: Sequence[EvalCaseResult],
+    checks: Sequence[EvalCheck],
+) -> EvalRun:
+    """Store a finished eval run with its case results and verdicts, all in one go."""
+    session.add(run)
+    session.flush()
+    session.add_all([*results, *checks])
+    session.flush()
+    return run
+
+
+def get_eval_run(session: Session, *, run_id: str) -> EvalRun | None:
+    return session.get(EvalRun, run_id)
+
+
+def list_eval_runs(session: Session, *, limit: int = 20) -> list[EvalRun]:
+    """The newest runs first."""
+    stmt = select(EvalRun).order_by(col(EvalRun.started_at).desc(), col(EvalRun.id).desc())
+    return list(session.exec(stmt.limit(limit)))
+
+
+def eval_case_results(session: Session, *, run_id: str) -> list[EvalCaseResult]:
+    stmt = select(EvalCaseResult).where(EvalCaseResult.run_id == run_id)
+    return list(session.exec(stmt.order_by(col(EvalCaseResult.id))))
+
+
+def eval_checks(session: Session, *, run_id: str) -> list[EvalCheck]:
+    stmt = select(EvalCheck).where(EvalCheck.run_id == run_id)
+    return list(session.exec(stmt.order_by(col(EvalCheck.id))))
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:

@@ -356,3 +356,73 @@ class DeliveryTask(SQLModel, table=True):
     body: str
     status: str = Field(default="open", max_length=16)  # open | done
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- prompt regression evals ---------------------------------------------------------------
+
+
+class EvalRun(SQLModel, table=True):
+    """One run of the eval suite: what ran (model, prompts, cases) and how it scored."""
+
+    __tablename__ = "eval_run"
+
+    id: str = Field(primary_key=True, max_length=64)  # the run id users pass around
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+    model: str = Field(max_length=200)
+    judge_model: str | None = Field(default=None, max_length=200)
+    prompts_dir: str | None = None
+    prompt_versions: dict[str, Any] = json_field()  # prompt id -> version and content hash
+    dataset: dict[str, Any] = json_field()  # files, their sha256 and the run's clock
+    baseline_id: str | None = Field(default=None, max_length=64)
+    cases: int = 0
+    passed: int = 0
+    pass_rate: float = 0.0
+    evaluator_rates: dict[str, Any] = json_field()  # evaluator -> pass rate (None: all skipped)
+    must_pass_failures: list[Any] = json_field(list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    model_calls: int = 0
+    cached_calls: int = 0
+    latency: dict[str, Any] = json_field()  # seconds per case: mean, p50, p95, max
+    gate: dict[str, Any] = json_field()  # passed, reasons, max_drop
+
+
+class EvalCaseResult(SQLModel, table=True):
+    """One case of a run: whether it passed, and what the agent did (draft included)."""
+
+    __tablename__ = "eval_case_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="eval_run.id", index=True, max_length=64)
+    case_id: str = Field(max_length=120)
+    must_pass: bool = False
+    passed: bool = False
+    segment: str | None = Field(default=None, max_length=80)
+    outcome: dict[str, Any] = json_field()  # result, action, stage, steps, tools, draft
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    cached_calls: int = 0
+    error: str | None = None
+
+    __table_args__ = (UniqueConstraint("run_id", "case_id"),)
+
+
+class EvalCheck(SQLModel, table=True):
+    """One evaluator's verdict on one case of a run."""
+
+    __tablename__ = "eval_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="eval_run.id", max_length=64)
+    case_id: str = Field(max_length=120)
+    evaluator: str = Field(max_length=64)
+    status: str = Field(max_length=8)  # pass | fail | skip
+    score: float | None = None
+    reason: str | None = None
+    details: dict[str, Any] = json_field()
+
+    __table_args__ = (Index("ix_eval_check_run_id_case_id", "run_id", "case_id"),)
