@@ -57,6 +57,23 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_api_base_url: str = Field("https://slack.com/api/", alias="SLACK_API_BASE_URL")
+    slack_sdr_channel: str | None = Field(
+        None, alias="SLACK_SDR_CHANNEL", description="channel id for approval and hand-off cards"
+    )
+    slack_users: str | None = Field(
+        None,
+        alias="NURTURE_SLACK_USERS",
+        description="Slack user id -> role (sdr | manager) and owner name: JSON, or a YAML file",
+    )
+    approval_remind_hours: float = Field(
+        4.0, gt=0, alias="NURTURE_APPROVAL_REMIND_HOURS", description="business hours, then remind"
+    )
+    approval_escalate_hours: float = Field(
+        8.0, gt=0, alias="NURTURE_APPROVAL_ESCALATE_HOURS", description="then tell the managers"
+    )
+    handoff_remind_hours: float = Field(
+        1.0, gt=0, alias="NURTURE_HANDOFF_REMIND_HOURS", description="before the SLA runs out"
+    )
     handoff_sla_hours: float = Field(
         4.0, gt=0, alias="NURTURE_HANDOFF_SLA_HOURS", description="business hours to decide"
     )

@@ -358,6 +358,27 @@ class DeliveryTask(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class SlackCard(SQLModel, table=True):
+    """The Slack message that carries an approval or a hand-off: where it was posted, and the
+    reminder and escalation already sent for it (each at most once)."""
+
+    __tablename__ = "slack_card"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # approval | handoff
+    ref_id: int  # the approval's or the hand-off's id
+    channel: str | None = Field(default=None, max_length=32)  # None while being posted
+    ts: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    posted_at: datetime | None = None
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+    closed_at: datetime | None = None  # the card shows the decision
+    last_error: str | None = None
+
+    __table_args__ = (UniqueConstraint("kind", "ref_id", name="uq_slack_card_kind_ref"),)
+
+
 # --- prompt regression evals ---------------------------------------------------------------
 
 
