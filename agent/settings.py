@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that are fine on a laptop and never acceptable in production.
@@ -50,6 +52,12 @@ class Settings(BaseSettings):
         DEV_WEBHOOK_SECRET, alias="NURTURE_WEBHOOK_SECRET", description="HMAC key for POST /events"
     )
     session_secret: str = Field(DEV_SESSION_SECRET, alias="NURTURE_SESSION_SECRET")
+    users_file: Path | None = Field(
+        None, alias="NURTURE_USERS_FILE", description="web chat users (YAML); default var/"
+    )
+    users_json: str | None = Field(
+        None, alias="NURTURE_USERS", description="web chat users as JSON, instead of the file"
+    )
     max_body_bytes: int = Field(5_000_000, alias="NURTURE_MAX_BODY_BYTES")
     max_batch_events: int = Field(1000, alias="NURTURE_MAX_BATCH_EVENTS")
     host: str = Field("127.0.0.1", alias="NURTURE_HOST")
@@ -121,6 +129,12 @@ class Settings(BaseSettings):
     send_window_end: time = Field(time(17, 0), alias="NURTURE_SEND_WINDOW_END")
     send_on_weekends: bool = Field(False, alias="NURTURE_SEND_ON_WEEKENDS")
 
+    @field_validator("users_file", "users_json", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `NURTURE_USERS_FILE=` in a .env file means "the default", not the current directory.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
     def _sending_settings(self) -> Settings:
         if self.send_window_start >= self.send_window_end:
@@ -159,6 +173,16 @@ class Settings(BaseSettings):
                     return "postgresql+psycopg://" + url[len(prefix) :]
             return url
         return f"sqlite:///{self.var_dir / 'nurture.db'}"
+
+    @property
+    def resolved_users_file(self) -> Path:
+        return self.users_file or self.var_dir / "users.yaml"
+
+    @property
+    def chat_auth_secret(self) -> str:
+        """The web chat's session-token key, derived from NURTURE_SESSION_SECRET."""
+        digest = hmac.new(self.session_secret.encode(), b"nurture web chat", hashlib.sha256)
+        return digest.hexdigest()
 
     @property
     def resolved_outbox_dir(self) -> Path:
