@@ -12,7 +12,7 @@ from tools.scoring.boosting import OrderedBoosting
 from tools.scoring.errors import ModelVersionError
 from tools.scoring.linear import HingeLogit
 from tools.scoring.model import LeadScorer, _fit_sigmoid, _forward_windows
-from tools.scoring.train import train_from_frame
+from tools.scoring.train import benchmark_frame, train_from_frame
 from tools.scoring.versions import MANIFEST_FILE, load_model, save_model
 
 
@@ -121,3 +121,12 @@ def test_a_model_saved_before_time_ordered_selection_asks_for_retraining(
     (tmp_path / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(ModelVersionError, match="nurture score retrain"):
         load_model(tmp_path)
+
+
+def test_benchmark_with_a_time_column_reports_how_the_model_was_picked() -> None:
+    X, y = _drifting_leads(n=900)
+    frame = X.assign(converted=y, created=pd.date_range("2024-01-01", periods=len(y), freq="h"))
+    result = benchmark_frame(frame, "converted", time_column="created")
+    assert result["model"]["validation"].startswith("time-ordered")
+    assert result["model"]["drifting"] == ["rate"]
+    assert result["model"]["rows_scored"] == 180
