@@ -65,12 +65,17 @@ def evaluate(
             model = make().fit(X.iloc[train], y[train])
             oof[name][test] = model.predict_proba(X.iloc[test])[:, 1]
     split = f"stratified {folds}-fold CV"
-    return {name: {**lift_metrics(y, p), "split": split, "rows_scored": len(y)}
-            for name, p in oof.items()}
+    return {
+        name: {**lift_metrics(y, p), "split": split, "rows_scored": len(y)}
+        for name, p in oof.items()
+    }
 
 
 def _time_holdout(
-    models: Mapping[str, ModelFactory], X: pd.DataFrame, y: np.ndarray, order: np.ndarray,
+    models: Mapping[str, ModelFactory],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    order: np.ndarray,
     holdout: float,
 ) -> dict[str, dict[str, Any]]:
     ranked = np.argsort(order, kind="stable")
@@ -78,12 +83,16 @@ def _time_holdout(
     train, test = ranked[:cut], ranked[cut:]
     for part, rows in (("training", train), ("holdout", test)):
         if len(np.unique(y[rows])) < 2:
-            raise ScoringError(f"the time-ordered {part} part has one class only: use CV "
-                               "(drop --time-column) or more history")
+            raise ScoringError(
+                f"the time-ordered {part} part has one class only: use CV "
+                "(drop --time-column) or more history"
+            )
     result = {}
     for name, make in models.items():
         p = make().fit(X.iloc[train], y[train]).predict_proba(X.iloc[test])[:, 1]
-        result[name] = {**lift_metrics(y[test], p),
-                        "split": f"time-ordered holdout (latest {holdout:.0%} of rows)",
-                        "rows_scored": len(test)}
+        result[name] = {
+            **lift_metrics(y[test], p),
+            "split": f"time-ordered holdout (latest {holdout:.0%} of rows)",
+            "rows_scored": len(test),
+        }
     return result

@@ -23,17 +23,51 @@ from tools.scoring.features import PLACEHOLDERS, clean_strings, id_like_reason, 
 AUC_THRESHOLD = 0.9
 
 # Words in a column name that mean the value is the outcome, or is set once it is known.
-OUTCOME_WORDS = frozenset({
-    "status", "stage", "outcome", "result", "closed", "close", "won", "lost", "converted",
-    "conversion", "disposition", "churn", "churned", "reason", "qualified", "disqualified",
-})
+OUTCOME_WORDS = frozenset(
+    {
+        "status",
+        "stage",
+        "outcome",
+        "result",
+        "closed",
+        "close",
+        "won",
+        "lost",
+        "converted",
+        "conversion",
+        "disposition",
+        "churn",
+        "churned",
+        "reason",
+        "qualified",
+        "disqualified",
+    }
+)
 # Words naming a rep's or a vendor's verdict on the lead: filled in after talking to it.
-JUDGEMENT_WORDS = frozenset({
-    "tag", "tags", "quality", "grade", "rating", "profile", "score", "scoring", "index",
-})
+JUDGEMENT_WORDS = frozenset(
+    {
+        "tag",
+        "tags",
+        "quality",
+        "grade",
+        "rating",
+        "profile",
+        "score",
+        "scoring",
+        "index",
+    }
+)
 # Outcome words inside values (a "Tags" column with "Closed by ...", "Lost to ...").
-_OUTCOME_VALUE_WORDS = ("closed", "won", "lost", "churned", "disqualified", "not interested",
-                        "junk", "revert")
+_OUTCOME_VALUE_WORDS = (
+    "closed",
+    "won",
+    "lost",
+    "churned",
+    "disqualified",
+    "not interested",
+    "junk",
+    "revert",
+)
 
 
 def screen_columns(
@@ -56,8 +90,11 @@ def screen_columns(
             reasons = [post_outcome_reason(name, X[column])]
             auc = single_column_auc(X[column], y, random_state=random_state)
             if auc > threshold:
-                reasons.insert(0, f"predicts the outcome almost alone (single-column AUC "
-                                  f"{auc:.3f} > {threshold})")
+                reasons.insert(
+                    0,
+                    f"predicts the outcome almost alone (single-column AUC "
+                    f"{auc:.3f} > {threshold})",
+                )
             reason = "; ".join(r for r in reasons if r) or None
         if reason:
             flagged.append({"column": name, "reason": reason})
@@ -74,8 +111,10 @@ def post_outcome_reason(column: str, values: pd.Series) -> str | None:
     if hits:
         return f"looks post-outcome: a verdict on the lead (the name says {hits[0]!r})"
     if "last" in tokens and ("activity" in tokens or "action" in tokens):
-        return ("looks post-outcome: the latest activity at export time, which for converted "
-                "leads is often the conversion's own follow-up")
+        return (
+            "looks post-outcome: the latest activity at export time, which for converted "
+            "leads is often the conversion's own follow-up"
+        )
     if pd.api.types.is_numeric_dtype(values):
         return None
     distinct = clean_strings(pd.Series(values.dropna().unique()), PLACEHOLDERS).dropna()
@@ -98,8 +137,11 @@ def single_column_auc(
     splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     for train, test in splitter.split(groups, y):
         prior = float(y[train].mean())
-        stats = pd.DataFrame({"g": groups[train], "y": y[train]}).groupby("g")["y"].agg(
-            ["sum", "count"])
+        stats = (
+            pd.DataFrame({"g": groups[train], "y": y[train]})
+            .groupby("g")["y"]
+            .agg(["sum", "count"])
+        )
         # Shrink rare values towards the prior so a value seen once cannot look perfect.
         rate = (stats["sum"] + 10 * prior) / (stats["count"] + 10)
         oof[test] = pd.Series(groups[test]).map(rate).fillna(prior).to_numpy()
