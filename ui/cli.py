@@ -14,10 +14,13 @@ from ui import (
     cli_score,
     cli_segment,
     cli_sequence,
+    cli_users,
+    cli_worker,
 )
 
 app = typer.Typer(help="nurture: an AI lead-nurturing agent.", no_args_is_help=True)
 cli_core.register(app)
+cli_worker.register(app)
 app.add_typer(cli_import.app, name="import")
 app.add_typer(cli_score.app, name="score")
 app.add_typer(cli_segment.app, name="segment")
@@ -27,6 +30,7 @@ app.add_typer(cli_agent.agent_app, name="agent")
 app.add_typer(cli_agent.approvals_app, name="approvals")
 app.add_typer(cli_sequence.app, name="sequence")
 app.add_typer(cli_report.app, name="report")
+app.add_typer(cli_users.app, name="users")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The web chat (Chainlit) for marketers, managers and SDRs, mounted on `nurture serve` at /chat."""
