@@ -3,6 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import store.chat_history  # registers the web chat's tables
 import store.models  # noqa: F401  (registers the tables)
 
 engine = context.config.attributes["engine"]
