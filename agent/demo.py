@@ -20,6 +20,7 @@ from store.models import Handoff, Lead, LifecycleStage, ModelVersion, Outcome, S
 from tools import lead_scoring
 from tools.handoff import handoff_view
 from tools.profile import profile_of
+from tools.scoring.errors import ModelVersionError
 from tools.segments.assign import resegment_all
 from tools.segments.clusters import refresh_clusters
 
@@ -48,9 +49,12 @@ def score_and_segment(runtime: Runtime) -> dict[str, Any]:
     """Train on the sample's outcomes (once), rescore everyone, segment, refresh clusters."""
     models_dir = runtime.settings.var_dir / "models"
     with session_scope(runtime.engine) as session:
-        scorer = lead_scoring.current_scorer(session)
+        try:
+            needs_model = lead_scoring.current_scorer(session).model is None
+        except ModelVersionError:  # a model saved by an older nurture: the demo retrains
+            needs_model = True
         trained = None
-        if scorer.model is None:
+        if needs_model:
             trained = lead_scoring.train_from_store(session, models_dir=models_dir)
     with session_scope(runtime.engine) as session:
         rescored = lead_scoring.rescore_all(session)
