@@ -14,6 +14,7 @@ from ui import (
     cli_score,
     cli_segment,
     cli_sequence,
+    cli_slack,
     cli_users,
     cli_worker,
 )
@@ -30,6 +31,7 @@ app.add_typer(cli_agent.agent_app, name="agent")
 app.add_typer(cli_agent.approvals_app, name="approvals")
 app.add_typer(cli_sequence.app, name="sequence")
 app.add_typer(cli_report.app, name="report")
+app.add_typer(cli_slack.app, name="slack")
 app.add_typer(cli_users.app, name="users")
 
 

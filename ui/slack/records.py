@@ -1,0 +1,111 @@
+"""What a Slack card shows, read from the store: an approval or a hand-off with its lead."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from agent.approvals import card
+from knowledge.library import LibraryError, load_library
+from store import crud
+from store.models import AgentRun, Approval, Draft, Handoff, Lead, Touch
+from tools.handoff import EVENT_LABELS, REJECT_REASONS, handoff_view
+
+
+def approval_record(session: Session, approval_id: int) -> dict[str, Any] | None:
+    """The approval queue's view of one draft, plus the pass that queued it and its touch."""
+    found = session.exec(
+        select(Approval, Draft, Lead)
+        .join(Draft, col(Draft.id) == Approval.draft_id)
+        .join(Lead, col(Lead.id) == Draft.lead_id)
+        .where(Approval.id == approval_id)
+    ).first()
+    if found is None:
+        return None
+    approval, draft, lead = found
+    data = card(session, approval, draft, lead)
+    data["decided_at_dt"] = approval.decided_at
+    data["created_at_dt"] = approval.created_at
+    data["draft"]["guardrail_issues"] = list(draft.guardrails or [])
+    data["draft"]["source_titles"] = [_source_title(str(url)) for url in draft.sources or []]
+    run = None
+    if draft.touch_id is not None:
+        run = session.exec(
+            select(AgentRun)
+            .where(AgentRun.touch_id == draft.touch_id)
+            .order_by(col(AgentRun.started_at).desc())
+        ).first()
+        touch = session.get(Touch, draft.touch_id)
+        data["touch"] = (
+            {"status": str(touch.status), "due_at": touch.due_at, "skip": touch.skip_reason}
+            if touch
+            else None
+        )
+    else:
+        data["touch"] = None
+    data["trigger"] = _trigger_label(run.trigger if run else None)
+    data["why"] = run.reason if run else None
+    return data
+
+
+def handoff_record(
+    session: Session, handoff_id: int, *, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """A hand-off as the SDR reads it: the lead, why now, the talk track, the SLA."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        return None
+    lead = session.get(Lead, handoff.lead_id)
+    if lead is None:
+        return None
+    view = handoff_view(handoff, now=now)
+    score = crud.latest_score(session, lead_id=lead.id) if lead.id else None
+    view["lead"] = {
+        "id": lead.id,
+        "name": " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email,
+        "email": lead.email,
+        "company": lead.company,
+        "role": lead.role,
+        "owner": lead.owner,
+        "stage": str(lead.lifecycle_stage),
+        "score": score.score if score else None,
+        "decile": score.decile if score else None,
+        "segments": crud.current_segments(session, lead_id=lead.id) if lead.id else [],
+    }
+    view["sla_due_at_dt"] = handoff.sla_due_at
+    view["decided_at_dt"] = handoff.decided_at
+    view["created_at_dt"] = handoff.created_at
+    view["sla_hours"] = (handoff.details or {}).get("sla_business_hours")
+    view["reject_label"] = REJECT_REASONS.get(handoff.reject_reason or "", handoff.reject_reason)
+    return view
+
+
+def lead_owner_of_approval(session: Session, approval_id: int) -> str | None:
+    row = session.exec(
+        select(Lead.owner)
+        .join(Draft, col(Draft.lead_id) == Lead.id)
+        .join(Approval, col(Approval.draft_id) == Draft.id)
+        .where(Approval.id == approval_id)
+    ).first()
+    return row
+
+
+def _trigger_label(trigger: str | None) -> str | None:
+    if not trigger:
+        return None
+    return EVENT_LABELS.get(trigger, trigger.replace("_", " "))
+
+
+@lru_cache(maxsize=1)
+def _titles() -> dict[str, str]:
+    try:
+        return {asset.url: asset.title for asset in load_library()}
+    except LibraryError:
+        return {}
+
+
+def _source_title(url: str) -> str | None:
+    return _titles().get(url)
