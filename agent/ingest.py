@@ -18,10 +18,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
+from agent.trigger_rules import trigger_rules
 from store import crud
 from store.db import session_scope
 from store.models import Lead
 from store.schemas import EventCreate, LeadCreate, OutcomeCreate
+from tools.triggers import evaluate
+from tools.triggers.rules import RuleSet, TriggerError
 
 # Column names people use for lead fields, normalised (lower case, non-alphanumerics to "_").
 LEAD_ALIASES = {
@@ -359,11 +362,20 @@ def validate_events(
     return rows, errors
 
 
-def write_events(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
+def write_events(
+    engine: Engine, rows: Sequence[dict[str, Any]], *, rules: RuleSet | None = None
+) -> int:
     """Store events (idempotent by source event id) and apply what must happen at once:
-    an unsubscribe or bounce puts the address on the suppression list in the same transaction."""
+    an unsubscribe or bounce puts the address on the suppression list in the same transaction,
+    and the trigger rules fire on the new events there too (a replayed event fires nothing)."""
+    try:
+        rules = rules if rules is not None else trigger_rules()
+    except TriggerError as exc:
+        raise IngestError(f"the trigger rules cannot be used: {exc}") from None
     with session_scope(engine) as session:
-        inserted = crud.insert_events(session, rows=rows)
+        before = evaluate.snapshot(session, rows, rules)
+        fresh: list[dict[str, Any]] = []
+        inserted = crud.insert_events(session, rows=rows, fresh_rows=fresh)
         stop_ids = {r["lead_id"]: r["type"] for r in rows if r["type"] in ("unsubscribe", "bounce")}
         for lead_id, kind in stop_ids.items():
             lead = session.get(Lead, lead_id)
@@ -372,6 +384,7 @@ def write_events(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
                 if kind == "unsubscribe" and not lead.do_not_email:
                     lead.do_not_email = True
                     session.add(lead)
+        evaluate.on_events(session, fresh, rules=rules, before=before)
     return inserted
 
 

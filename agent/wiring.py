@@ -17,12 +17,12 @@ from agent.models.budget import cost_usd
 from agent.models.factory import build_budget, build_chat_model
 from agent.nurture.deps import NurtureDeps, utc_now
 from agent.nurture.run import NurtureAgent
+from agent.outbox import send_window
 from agent.runtime import Runtime
 from agent.settings import Settings
 from knowledge.base import KnowledgeBase, KnowledgeBaseError
 from store.db import session_scope
 from store.models import Lead
-from tools.cadence import SendWindow
 from tools.content import find_snippets
 from tools.decide import decide_next_action
 from tools.drafting.core import draft_email, draft_video_script
@@ -112,14 +112,17 @@ class NurtureParts:
             rendered=(rendered.subject, rendered.text, rendered.html),
             unsubscribe_url=link,
         )
-        return self._result(email, rendered.text, report.model_dump()["issues"])
+        return self._result(email, rendered.text, report.model_dump()["issues"], html=rendered.html)
 
-    def _result(self, drafted: Any, body: str, issues: list[dict[str, Any]]) -> dict[str, Any]:
+    def _result(
+        self, drafted: Any, body: str, issues: list[dict[str, Any]], html: str | None = None
+    ) -> dict[str, Any]:
         content = drafted.draft.model_dump(mode="json")
         return {
             "kind": drafted.kind,
             "content": content,
             "body": body,
+            "html": html,
             "sources": content.get("sources", []),
             "model": drafted.model_name,
             "prompt_version": drafted.prompt_ref,
@@ -177,7 +180,7 @@ def nurture_deps(
         retrieve=parts.retrieve,
         draft=parts.draft,
         hand_off=parts.hand_off,
-        window=SendWindow(),
+        window=send_window(runtime.settings),
         run_callbacks=lambda: [build_budget(runtime.settings)],
         clock=clock,
     )

@@ -603,6 +603,19 @@ def decide_handoff(
     return result.first() is not None
 
 
+# --- trigger firings ----------------------------------------------------------------------
+
+
+def add_trigger_firings(session: Session, *, rows: Sequence[dict[str, Any]]) -> int:
+    """Record what triggers fired; a firing whose dedupe key is stored is skipped (replays)."""
+    return _insert_ignoring_conflicts(session, TriggerFiring, rows, "dedupe_key")
+
+
+def add_outbox_rows(session: Session, *, rows: Sequence[dict[str, Any]]) -> int:
+    """Queue touches in the outbox; a touch already queued (same touch, key) is left alone."""
+    return _insert_ignoring_conflicts(session, OutboxMessage, rows)
+
+
 # --- suppression -------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from store import crud
 from store.models import AgentRun, Approval, Draft, Touch, TouchStatus, utcnow
 from tools.cadence import next_send_slot
 from tools.schemas import LeadBrief, NextAction
+from tools.triggers.steps import consume_step
 
 CHANNEL_OF = {"send_email": "email", "send_video": "video"}
 
@@ -77,7 +78,9 @@ def queue_draft(session: Session, *, state: NurtureState, deps: NurtureDeps) -> 
     key = f"{state['run_key']}:touch"
     touch = session.exec(select(Touch).where(Touch.idempotency_key == key)).first()
     if touch is None:
-        touch = _new_touch(session, state=state, key=key, channel=CHANNEL_OF[action.action])
+        touch = _new_touch(
+            session, state=state, key=key, channel=CHANNEL_OF[action.action], now=deps.clock()
+        )
     draft = session.exec(select(Draft).where(Draft.touch_id == touch.id)).first()
     if draft is None:
         draft = _new_draft(session, state=state, lead_id=brief.lead_id, touch_id=touch.id)
@@ -105,11 +108,25 @@ def queue_draft(session: Session, *, state: NurtureState, deps: NurtureDeps) -> 
     }
 
 
-def _new_touch(session: Session, *, state: NurtureState, key: str, channel: str) -> Touch:
+def _new_touch(
+    session: Session, *, state: NurtureState, key: str, channel: str, now: datetime
+) -> Touch:
+    """The touch row; one drafted for a due sequence step records and consumes that step."""
+    hint = state.get("hint") or {}
+    enrollment_id, step = hint.get("enrollment_id"), hint.get("step")
     touch = Touch(
-        lead_id=state["lead_id"], channel=channel, status=TouchStatus.drafted, idempotency_key=key
+        lead_id=state["lead_id"],
+        # A step for an SDR goes out as a task (the draft is the suggested message).
+        channel="sdr_task" if hint.get("channel") == "sdr_task" else channel,
+        status=TouchStatus.drafted,
+        idempotency_key=key,
+        enrollment_id=enrollment_id,
+        step=step,
     )
-    return crud.add_touch(session, touch=touch)
+    touch = crud.add_touch(session, touch=touch)
+    if enrollment_id is not None and step is not None:
+        consume_step(session, enrollment_id=int(enrollment_id), step=int(step), at=now)
+    return touch
 
 
 def _new_draft(
@@ -126,6 +143,7 @@ def _new_draft(
             subject=content.get("subject") or content.get("title"),
             preview=content.get("preview"),
             body=drafted["body"],
+            html=drafted.get("html"),
             sources=drafted.get("sources", []),
             model=drafted.get("model"),
             prompt_version=drafted.get("prompt_version"),

@@ -12,10 +12,24 @@ from sqlmodel import Session
 
 from tools.cadence import SendWindow
 from tools.schemas import DecisionContext, LeadBrief, NextAction, Sender, Snippet
+from tools.sequences.enrol import enrol
+from tools.triggers.steps import refresh_step_times, step_hint
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def due_step_hint(session: Session, lead_id: int, now: datetime) -> dict[str, Any] | None:
+    """The hint of the lead's due sequence step (stage, theme, channel), if a step is due."""
+    return step_hint(session, lead_id=lead_id, now=now)
+
+
+def enrol_in_sequence(session: Session, lead_id: int, event: str | None, now: datetime) -> None:
+    """Keep the lead in the track its segments (and the event that woke it) point to, with
+    the time of its next step."""
+    enrol(session, lead_id, event_type=event, now=now)
+    refresh_step_times(session, now=now, lead_id=lead_id)
 
 
 def top_decile(brief: LeadBrief) -> bool:
@@ -41,3 +55,7 @@ class NurtureDeps:
     run_callbacks: Callable[[], list[Any]] = list
     window: SendWindow = field(default_factory=SendWindow)
     clock: Callable[[], datetime] = utc_now
+    # (session, lead id, event type or None, now): enrol the lead after segmenting it.
+    enrol: Callable[[Session, int, str | None, datetime], None] = enrol_in_sequence
+    # (session, lead id, now) -> the hint for a pass that was given none (a due step's).
+    hint_for: Callable[[Session, int, datetime], dict[str, Any] | None] = due_step_hint

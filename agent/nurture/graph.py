@@ -1,4 +1,5 @@
-"""The per-lead nurture graph: context -> score -> segment -> decide -> draft -> approve -> act.
+"""The per-lead nurture graph: context -> score -> segment (and sequence) -> decide -> draft ->
+approve -> act.
 
 Nodes that write to the store key their writes on the pass's `run_key`, so a node that runs
 again (a crash, a resume) writes nothing twice. The approval node only calls `interrupt()`:
@@ -23,6 +24,7 @@ from store.db import session_scope
 from tools import lead_scoring
 from tools.schemas import DecisionContext, LeadBrief, NextAction, Snippet
 from tools.segments.assign import segment_lead
+from tools.triggers.hints import apply_hint
 
 
 def build_nurture_graph(
@@ -41,16 +43,19 @@ def build_nurture_graph(
         return {}
 
     def segment(state: NurtureState) -> dict[str, Any]:
+        lead_id, now = state["lead_id"], deps.clock()
         with session_scope(deps.engine) as session:
-            segment_lead(session, lead_id=state["lead_id"], now=deps.clock())
-            brief = lead_brief(
-                session, lead_id=state["lead_id"], trigger=state.get("trigger"), now=deps.clock()
-            )
-        return {"brief": brief.model_dump(mode="json")}
+            segment_lead(session, lead_id=lead_id, now=now)
+            # Then the sequence: the right track, and its step if one is due (the hint).
+            given = state.get("hint") or {}
+            deps.enrol(session, lead_id, given.get("event_type") or state.get("trigger"), now)
+            hint = state.get("hint") or deps.hint_for(session, lead_id, now)
+            brief = lead_brief(session, lead_id=lead_id, trigger=state.get("trigger"), now=now)
+        return {"brief": brief.model_dump(mode="json"), "hint": hint}
 
     def decide(state: NurtureState) -> dict[str, Any]:
         brief = LeadBrief.model_validate(state["brief"])
-        action = deps.decide(DecisionContext(lead=brief))
+        action = apply_hint(deps.decide(DecisionContext(lead=brief)), state.get("hint"), brief)
         return {"action": action.model_dump(mode="json")}
 
     def retrieve(state: NurtureState) -> dict[str, Any]:

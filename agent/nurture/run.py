@@ -21,6 +21,7 @@ from agent.nurture.state import NurtureState
 from store.db import session_scope
 from store.models import (
     AgentRun,
+    Enrollment,
     Event,
     Handoff,
     Lead,
@@ -36,10 +37,12 @@ EXCLUDED = "excluded"
 STATE_KEYS = tuple(NurtureState.__annotations__)
 
 
-def initial_state(lead_id: int, run_key: str, trigger: str | None) -> NurtureState:
+def initial_state(
+    lead_id: int, run_key: str, trigger: str | None, hint: dict[str, Any] | None = None
+) -> NurtureState:
     """A fresh pass: every key reset, since a lead's thread keeps the last pass's values."""
     state: dict[str, Any] = dict.fromkeys(STATE_KEYS)
-    state.update(lead_id=lead_id, run_key=run_key, trigger=trigger, snippets=[])
+    state.update(lead_id=lead_id, run_key=run_key, trigger=trigger, hint=hint, snippets=[])
     state["guardrail_issues"] = []
     return state  # type: ignore[return-value]
 
@@ -68,8 +71,11 @@ class NurtureAgent:
     def _config(self, lead_id: int) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id_of(lead_id)}}
 
-    def run_lead(self, lead_id: int, *, trigger: str | None = None) -> dict[str, Any]:
-        """One pass for this lead; a pass cut short by a crash is finished first."""
+    def run_lead(
+        self, lead_id: int, *, trigger: str | None = None, hint: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """One pass for this lead; a pass cut short by a crash is finished first. `hint` (a
+        trigger's) steers a send; without one, a due sequence step gives its own."""
         config = self._config(lead_id)
         snapshot = self.graph.get_state(config)
         if snapshot.interrupts:
@@ -80,7 +86,7 @@ class NurtureAgent:
         run_key = f"{thread_id_of(lead_id)}:{uuid.uuid4().hex[:12]}"
         config = {**config, "callbacks": self.deps.run_callbacks()}
         try:
-            final = self.graph.invoke(initial_state(lead_id, run_key, trigger), config)
+            final = self.graph.invoke(initial_state(lead_id, run_key, trigger, hint), config)
         except Exception as exc:
             with session_scope(self.deps.engine) as session:
                 fail_run(session, run_key=run_key, error=f"{type(exc).__name__}: {exc}")
@@ -127,8 +133,8 @@ def summary(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def due_lead_ids(session: Session, *, now: datetime, limit: int | None = None) -> list[int]:
-    """Open leads never run, whose wake-up time has come, or with events since their last pass,
-    highest score first.
+    """Open leads never run, whose wake-up time has come, with events since their last pass, or
+    whose sequence step came due since, highest score first.
 
     Leads waiting for a human (a draft in approval, an open hand-off) are not due.
     """
@@ -155,6 +161,18 @@ def due_lead_ids(session: Session, *, now: datetime, limit: int | None = None) -
         .join(last_run, last_run.c.lead_id == Event.lead_id)
         .where(col(Event.received_at) > last_run.c.started_at)
     )
+    # A sequence step came due after the lead's last pass (or it never had one).
+    step_due = (
+        select(col(Enrollment.lead_id))
+        .outerjoin(last_run, last_run.c.lead_id == Enrollment.lead_id)
+        .where(Enrollment.status == "active", col(Enrollment.next_step_at) <= now)
+        .where(
+            or_(
+                last_run.c.started_at.is_(None),
+                last_run.c.started_at < col(Enrollment.next_step_at),
+            )
+        )
+    )
     waiting = select(col(AgentRun.lead_id)).where(AgentRun.status == "awaiting_approval")
     open_handoff = select(col(Handoff.lead_id)).where(Handoff.status == "pending")
     excluded = select(col(SegmentMembership.lead_id)).where(
@@ -176,6 +194,7 @@ def due_lead_ids(session: Session, *, now: datetime, limit: int | None = None) -
                 last_run.c.lead_id.is_(None),
                 col(Lead.id).in_(pending_check),
                 col(Lead.id).in_(new_events),
+                col(Lead.id).in_(step_due),
             )
         )
         .where(col(Lead.id).not_in(waiting), col(Lead.id).not_in(open_handoff))

@@ -11,6 +11,8 @@ class NurtureState(TypedDict, total=False):
     lead_id: int  # the lead this thread belongs to
     run_key: str  # unique per pass; side-effecting nodes key their writes on it
     trigger: str | None  # the event type that woke the agent, if any
+    # A due sequence step's or a trigger's suggestion (stage, theme, channel); hard rules win.
+    hint: dict[str, Any] | None
     brief: dict[str, Any]  # tools.schemas.LeadBrief, as of this pass
     action: dict[str, Any]  # tools.schemas.NextAction chosen for this pass
     snippets: list[dict[str, Any]]  # tools.schemas.Snippet retrieved for the draft
