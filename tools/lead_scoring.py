@@ -7,6 +7,7 @@ Deciles: 1 is the top 10 % of the current lead population, 10 the bottom.
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -52,6 +53,12 @@ class Scorer:
     model: LeadScorer | None = None
     # Population decile edges (ascending score cut points) from the last full rescore.
     edges: tuple[float, ...] = ()
+
+    @property
+    def columns(self) -> set[str]:
+        """The profile columns this scorer reads."""
+        used = set(self.rules.columns)
+        return used | set(self.model.features_.kinds_) if self.model is not None else used
 
     def decile(self, scores: np.ndarray) -> np.ndarray:
         if not self.edges:
@@ -315,7 +322,9 @@ def rescore_all(
     scorer = scorer or current_scorer(session)
     now = now or datetime.now(UTC)
     chunks = profile.lead_id_ranges(session, chunk_size=chunk_size)
-    url = _shareable_url(session) if workers > 1 else None
+    # A small store is scored before a worker would have started.
+    worth_sharing = workers > 1 and len(chunks) >= MIN_CHUNKS_TO_SHARE
+    url = _shareable_url(session) if worth_sharing else None
     parts = map_chunks(
         chunks,
         partial(score_id_range, session, scorer, now),
@@ -353,6 +362,12 @@ def rescore_all(
 
 
 SCORED_COLUMNS = ("lead_id", "score", "fit", "behaviour", "mql")
+MIN_CHUNKS_TO_SHARE = 4
+
+
+def default_workers() -> int:
+    """Processes for a full rescore: one per core, up to four (reads share one database)."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def score_id_range(
@@ -371,7 +386,11 @@ def score_id_range(
     first, last, planned = chunk
     parts: dict[str, list[np.ndarray]] = {name: [] for name in SCORED_COLUMNS}
     for frame in profile.profile_chunks(
-        session, now=now, chunk_size=max(planned, 1), id_range=(first, last)
+        session,
+        now=now,
+        chunk_size=max(planned, 1),
+        id_range=(first, last),
+        fields=scorer.columns,
     ):
         scored = score_frame(scorer, frame)
         parts["lead_id"].append(scored.index.to_numpy(dtype=np.int64))

@@ -9,7 +9,7 @@ the same numbers (the tests compare them).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
@@ -288,20 +288,27 @@ def _lead_frame(session: Session, stmt: Any) -> pd.DataFrame:
     # Attributes come back as JSON text and are parsed here: SQLAlchemy's per-row JSON
     # processing and Row objects cost more than the query on a whole-store rescore.
     rows = _raw_rows(session, stmt)
-    names = [*LEAD_COLUMNS, "__attributes__"]
+    names = [c.name for c in stmt.selected_columns]
     columns = dict(zip(names, _columns(rows, len(names)), strict=True))
-    data = {c: columns[c] for c in LEAD_COLUMNS}
+    fields = names[:-1]
+    data = {c: columns[c] for c in fields}
     for name, convert in _lead_processors().items():
-        data[name] = [convert(v) for v in data[name]]
-    frame = pd.DataFrame(data, columns=LEAD_COLUMNS)
-    attributes = pd.DataFrame(_parse_attributes(columns["__attributes__"]))
-    attributes = attributes[[c for c in attributes.columns if c not in frame.columns]]
+        if name in data:
+            data[name] = [convert(v) for v in data[name]]
+    frame = pd.DataFrame(data, columns=fields)
+    attributes = pd.DataFrame(_parse_attributes(columns[_ATTRIBUTES]))
+    attributes = attributes[[c for c in attributes.columns if c not in LEAD_COLUMNS]]
     return pd.concat([frame, attributes], axis=1).set_index("id")
 
 
-def _lead_select() -> Any:
+_ATTRIBUTES = "__attributes__"
+
+
+def _lead_select(fields: Collection[str] | None = None) -> Any:
+    """Lead fields (all, or `fields` and the id) and the attributes as JSON text, by id."""
+    chosen = [c for c in LEAD_COLUMNS if fields is None or c == "id" or c in fields]
     return select(
-        *(getattr(Lead, c) for c in LEAD_COLUMNS), cast(col(Lead.attributes), Text)
+        *(getattr(Lead, c) for c in chosen), cast(col(Lead.attributes), Text).label(_ATTRIBUTES)
     ).order_by(col(Lead.id))
 
 
@@ -361,16 +368,18 @@ def profile_chunks(
     now: datetime,
     chunk_size: int = 20_000,
     id_range: tuple[int, int] | None = None,
+    fields: Collection[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The whole store's profiles (or those with ids in `id_range`, both ends included),
-    `chunk_size` leads at a time (bounded memory).
+    `chunk_size` leads at a time (bounded memory). `fields` limits the lead fields read (the
+    attributes and behaviour always come): a scorer needs five of the fourteen.
 
     Keyset pages of leads (the same chunks as `lead_id_chunks`); each page's events are read
     by the id range it spans, so no chunk needs an IN list and any chunk size works.
     """
     last_id, stop = (0, None) if id_range is None else (id_range[0] - 1, id_range[1])
     while True:
-        stmt = _lead_select().where(col(Lead.id) > last_id)
+        stmt = _lead_select(fields).where(col(Lead.id) > last_id)
         if stop is not None:
             stmt = stmt.where(col(Lead.id) <= stop)
         leads = _lead_frame(session, stmt.limit(chunk_size))

@@ -41,17 +41,18 @@ def map_chunks(
         return [local(task) for task in tasks]
     context = multiprocessing.get_context("spawn")
     claimed = context.Value("i", 0)
+    jobs: Any = context.Queue()
     reports: Any = context.Queue()
     processes = [
-        context.Process(
-            target=_work,
-            args=(list(tasks), remote, setup, setup_args, claimed, reports),
-            daemon=True,
-        )
+        context.Process(target=_work, args=(claimed, jobs, reports), daemon=True)
         for _ in range(workers - 1)
     ]
     for process in processes:
         process.start()
+    # The job goes through a queue, not the process arguments: unpickling it imports the
+    # caller's modules (seconds), and `start()` would wait for that; the queue does not.
+    for _ in processes:
+        jobs.put((list(tasks), remote, setup, setup_args))
     results: dict[int, Result] = {}
     try:
         while (index := _claim(claimed, len(tasks))) is not None:
@@ -62,7 +63,9 @@ def map_chunks(
             if process.is_alive():
                 process.terminate()
             process.join()
-        reports.close()
+        for channel in (jobs, reports):
+            channel.cancel_join_thread()  # a job a stopped worker never read is dropped
+            channel.close()
     for index in range(len(tasks)):  # claimed by a worker that did not finish it
         if index not in results:
             results[index] = local(tasks[index])
@@ -96,16 +99,10 @@ def _collect(processes: list[Any], reports: Any, results: dict[int, Any], total:
                 log.warning("a worker stopped; its chunks are redone here:\n%s", value)
 
 
-def _work(
-    tasks: list[Any],
-    remote: Callable[[Any], Any],
-    setup: Callable[..., None] | None,
-    setup_args: tuple[Any, ...],
-    claimed: Any,
-    reports: Any,
-) -> None:
+def _work(claimed: Any, jobs: Any, reports: Any) -> None:
     error = None
     try:
+        tasks, remote, setup, setup_args = jobs.get()
         if setup is not None:
             setup(*setup_args)
         while (index := _claim(claimed, len(tasks))) is not None:
