@@ -108,8 +108,13 @@ class SentLog:
         line = json.dumps({"message_id": message_id, "at": datetime.now(UTC).isoformat()})
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
+            with self.path.open("a+b") as handle:
+                # A line torn by a crash mid-write is closed first, or it would swallow this one.
+                if handle.tell() > 0:
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        line = "\n" + line
+                handle.write((line + "\n").encode())
                 handle.flush()
                 os.fsync(handle.fileno())
             self._seen.add(message_id)
