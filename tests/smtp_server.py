@@ -49,7 +49,7 @@ class Recorder:
         return "250 Message accepted for delivery"
 
     def parsed(self) -> list[EmailMessage]:
-        return [message_from_bytes(raw, policy=default) for raw in self.messages]  # type: ignore[misc]
+        return [message_from_bytes(raw, policy=default) for raw in self.messages]
 
 
 @contextmanager

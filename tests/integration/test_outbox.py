@@ -98,6 +98,7 @@ def test_an_approvers_edit_wins_and_keeps_the_way_out(
     touch = add_touch(engine, lead, html=HTML)
     with session_scope(engine) as s:
         draft = s.exec(select(Draft).where(Draft.touch_id == touch)).one()
+        assert draft.id is not None
         s.add(
             Approval(
                 draft_id=draft.id,
