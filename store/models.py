@@ -447,3 +447,75 @@ class EvalCheck(SQLModel, table=True):
     details: dict[str, Any] = json_field()
 
     __table_args__ = (Index("ix_eval_check_run_id_case_id", "run_id", "case_id"),)
+
+
+# --- experiments (bandit tests of variants) -------------------------------------------------
+
+
+class Experiment(SQLModel, table=True):
+    """A continuous test of one dimension of the touches sent to one segment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=120)
+    segment: str = Field(max_length=80)  # a segment name, or "*" for every lead
+    dimension: str = Field(max_length=24)  # subject | cta | format | send_hour_band
+    objective: str = Field(max_length=16)  # reply | click | meeting
+    status: str = Field(default="running", max_length=16)  # running | paused | done
+    round: int = 1  # goes up each time a winner is promoted and new challengers start
+    threshold: float = 0.95  # P(best) that declares a winner
+    min_trials: int = 200  # sends per arm before a winner can be declared
+    floor: float = 0.02  # the least share of sends each arm keeps
+    last_verdict: dict[str, Any] = json_field()  # p_best per arm id, leader, reason, at
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    # One running experiment per segment and dimension, even with concurrent writers.
+    __table_args__ = (
+        Index(
+            "uq_experiment_running_segment_dimension",
+            "segment",
+            "dimension",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+
+class ExperimentArm(SQLModel, table=True):
+    """One variant under test, with the sends it got and the successes they brought."""
+
+    __tablename__ = "experiment_arm"
+
+    id: int | None = Field(default=None, primary_key=True)
+    experiment_id: int = Field(foreign_key="experiment.id", index=True)
+    value: str  # the variant: a subject or CTA template, text | video, or an hour band
+    source: str = Field(default="marketer", max_length=16)  # marketer | draft | model
+    # active: being sent; queued: waits for the next round; retired: lost a round
+    status: str = Field(default="active", max_length=16)
+    is_control: bool = False
+    successes: int = 0
+    trials: int = 0
+    round_added: int = 1
+    won_rounds: int = 0
+    p_best: float | None = None  # at the last verdict
+    created_at: datetime = Field(default_factory=utcnow)
+    retired_at: datetime | None = None
+
+    __table_args__ = (UniqueConstraint("experiment_id", "value", name="uq_experiment_arm_value"),)
+
+
+class ExperimentAssignment(SQLModel, table=True):
+    """Which arm a lead's touch was given, so that its engagement rewards the right arm once."""
+
+    __tablename__ = "experiment_assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    experiment_id: int = Field(foreign_key="experiment.id", index=True)
+    arm_id: int = Field(foreign_key="experiment_arm.id", index=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    # None until the touch that carries the variant is known (the draft comes first).
+    touch_id: int | None = Field(default=None, foreign_key="touch.id", index=True)
+    assigned_at: datetime = Field(default_factory=utcnow)
+    rewarded_at: datetime | None = None
+    reward_event_id: str | None = Field(default=None, max_length=200)

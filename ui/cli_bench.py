@@ -123,3 +123,23 @@ def agent(
     from benchmarks import agent as bench
 
     write_result(bench.run(n_leads=leads, sample=sample), out)
+
+
+@app.command("bandit")
+def bandit(
+    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    sends: Annotated[int, typer.Option(help="sends per simulated campaign")] = 10_000,
+    runs: Annotated[int, typer.Option(help="campaigns per variant count (2, 3 and 4)")] = 200,
+    batch: Annotated[int, typer.Option(help="sends between posterior updates")] = 100,
+) -> None:
+    """Thompson sampling vs an explore-then-commit A/B test: replies lost (seeded simulation)."""
+    from benchmarks import bandit as bench
+
+    if sends < 100 or runs < 1 or not 1 <= batch <= sends:
+        typer.secho(
+            "error: --sends must be at least 100, --runs at least 1, --batch between 1 and --sends",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(code=2)
+    write_result(bench.run(sends=sends, runs=runs, batch=batch), out)

@@ -1,0 +1,55 @@
+"""Holdout cohort by salted hash, Wilson intervals and the uplift's Newcombe interval."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools.bandit.holdout import in_holdout, uplift, wilson
+
+
+def test_holdout_share_is_close_to_the_setting_and_deterministic() -> None:
+    held = [lead for lead in range(1, 20_001) if in_holdout(lead, share=0.05, salt="s1")]
+    assert 0.045 < len(held) / 20_000 < 0.055
+    assert held == [lead for lead in range(1, 20_001) if in_holdout(lead, share=0.05, salt="s1")]
+
+
+def test_salt_changes_who_is_held_out_and_a_larger_share_only_adds() -> None:
+    a = {lead for lead in range(1, 5001) if in_holdout(lead, share=0.05, salt="a")}
+    b = {lead for lead in range(1, 5001) if in_holdout(lead, share=0.05, salt="b")}
+    assert a != b
+    wider = {lead for lead in range(1, 5001) if in_holdout(lead, share=0.10, salt="a")}
+    assert a <= wider
+    assert not any(in_holdout(lead, share=0.0, salt="a") for lead in range(1, 1000))
+
+
+def test_share_out_of_range_is_refused() -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        in_holdout(1, share=1.5, salt="x")
+
+
+def test_wilson_matches_a_known_value() -> None:
+    # 10 of 100 at 95 %: (0.0552, 0.1744) (Newcombe 1998, table I).
+    low, high = wilson(10, 100)
+    assert low == pytest.approx(0.0552, abs=1e-4)
+    assert high == pytest.approx(0.1744, abs=1e-4)
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_uplift_interval_matches_newcombe_example() -> None:
+    # Newcombe 1998, example (56/70 vs 48/80): difference 0.2, hybrid interval 0.0524-0.3339.
+    result = uplift(70, 56, 80, 48)
+    assert result.uplift == pytest.approx(0.2)
+    assert result.uplift_ci is not None
+    assert result.uplift_ci[0] == pytest.approx(0.0524, abs=1e-3)
+    assert result.uplift_ci[1] == pytest.approx(0.3339, abs=1e-3)
+    assert result.significant
+
+
+def test_no_holdout_leads_gives_no_uplift() -> None:
+    result = uplift(100, 10, 0, 0)
+    assert result.uplift is None and result.uplift_ci is None and not result.significant
+
+
+def test_bad_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="holdout"):
+        uplift(10, 1, 5, 6)
