@@ -32,6 +32,9 @@ DEFAULT_KB_DIR = Path("var") / "kb"
 CANDIDATES = 100
 MAX_CANDIDATES = 1600
 
+# Query embeddings kept per knowledge base (oldest evicted first).
+QUERY_CACHE_SIZE = 1024
+
 
 class Embedder(Protocol):
     """What the knowledge base needs from an embedding function (Chroma's, plus arrays)."""
@@ -183,6 +186,7 @@ class KnowledgeBase:
         # Chunks made with other settings are re-embedded on the next run.
         self.chunker = f"md-{max_tokens}-{overlap}-v2"
         self._collection: Collection | None = None
+        self._query_vectors: dict[str, np.ndarray] = {}
         self._known: dict[str, _ChunkFacts] = {}
 
     @classmethod
@@ -361,6 +365,16 @@ class KnowledgeBase:
         meta.update({key: value for key, value in optional.items() if value})
         return meta
 
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; the agent asks the same templated questions many times."""
+        cached = self._query_vectors.get(query)
+        if cached is None:
+            cached = self.embedder.embed_array([query])
+            if len(self._query_vectors) >= QUERY_CACHE_SIZE:
+                self._query_vectors.pop(next(iter(self._query_vectors)))
+            self._query_vectors[query] = cached
+        return cached
+
     def search(
         self,
         query: str,
@@ -385,7 +399,7 @@ class KnowledgeBase:
         total = self.count()
         if total == 0:
             return []
-        vector = self.embedder.embed_array([query.strip()])
+        vector = self._query_vector(query.strip())
         fetch = min(total, max(CANDIDATES, k * per_asset * 8))
         while True:
             found = self.collection.query(
