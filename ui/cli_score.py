@@ -29,6 +29,12 @@ INCLUDE = typer.Option(
 TIME = typer.Option(
     None, "--time-column", help="Date (or order) column: evaluate on the latest 20 % of rows."
 )
+WORKERS = typer.Option(
+    None,
+    "--workers",
+    min=1,
+    help="Processes for a large rescore (default: one per core, up to 4; 1 = this one only).",
+)
 
 
 def _columns(value: str) -> list[str]:
@@ -146,7 +152,7 @@ def summary(result: dict[str, Any]) -> str:
 
 
 @app.command("retrain")
-def retrain() -> None:
+def retrain(workers: int | None = WORKERS) -> None:
     """Train a new version on the store's outcomes (incl. rejected MQLs), then rescore all leads."""
     from agent.runtime import open_runtime
     from store.db import session_scope
@@ -160,7 +166,9 @@ def retrain() -> None:
             )
             metrics = version.metrics
         with session_scope(runtime.engine) as session:
-            rescored = lead_scoring.rescore_all(session)
+            rescored = lead_scoring.rescore_all(
+                session, workers=workers or lead_scoring.default_workers()
+            )
     except ScoringError as exc:
         raise _fail(exc) from exc
     typer.echo(
@@ -179,6 +187,7 @@ def retrain() -> None:
 @app.command("rescore")
 def rescore(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    workers: int | None = WORKERS,
 ) -> None:
     """Rescore every lead in the store with the active model (or the rules baseline)."""
     from agent.runtime import open_runtime
@@ -188,7 +197,9 @@ def rescore(
     runtime = open_runtime()
     try:
         with session_scope(runtime.engine) as session:
-            result = lead_scoring.rescore_all(session)
+            result = lead_scoring.rescore_all(
+                session, workers=workers or lead_scoring.default_workers()
+            )
     except ScoringError as exc:
         raise _fail(exc) from exc
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from store import crud
 from store.db import make_engine, migrate, session_scope
 from store.models import Score
 from store.schemas import LeadCreate
+from tests.conftest import PG_URL
 from tools import lead_scoring, profile
 from tools.scoring.errors import ScoringError
 
@@ -163,9 +165,12 @@ def test_worker_scores_equal_local_scores_and_a_foreign_view_is_refused(
         url = lead_scoring._shareable_url(s)
         local = [lead_scoring.score_id_range(s, scorer, NOW, chunk) for chunk in chunks]
     assert [len(c["lead_id"]) for c in local] == [150, 150, 100]
-    if sample_store.url.get_backend_name() != "sqlite":
-        pytest.skip("the test database's schema is chosen by connect args a URL does not carry")
     assert url is not None
+    if sample_store.url.get_backend_name() != "sqlite":
+        # The fixture picks its schema by connect args; a deployment's URL carries it.
+        with sample_store.connect() as conn:
+            schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     lead_scoring._start_worker(url, scorer, NOW)  # what a spawned worker runs first
     try:
         for chunk, expected in zip(chunks, local, strict=True):
@@ -200,3 +205,27 @@ def test_rescore_with_workers_equals_rescore_without(tmp_path: Path) -> None:
     assert {k: v[:3] for k, v in second.items() if k != extra} == {
         k: v[:3] for k, v in first.items()
     }
+
+
+def test_cli_rescore_takes_a_worker_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from agent.settings import get_settings
+    from ui.cli import app
+
+    monkeypatch.setenv("NURTURE_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("NURTURE_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", "")
+    folder = tmp_path / "sample"
+    write_sample(generate(load_stats(), n_leads=120, seed=2, now=NOW), folder)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(app, ["import", "leads", str(folder / "leads.csv")]).exit_code == 0
+        done = runner.invoke(app, ["score", "rescore", "--workers", "2", "--json"])
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.output.strip().splitlines()[-1])["leads"] == 120
+        refused = runner.invoke(app, ["score", "rescore", "--workers", "0"])
+        assert refused.exit_code == 2 and "--workers" in refused.output
+    finally:
+        get_settings.cache_clear()
