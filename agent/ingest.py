@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
+from agent.experiments import reward_variants
 from agent.trigger_rules import trigger_rules
 from store import crud
 from store.db import session_scope
@@ -385,6 +386,7 @@ def write_events(
                     lead.do_not_email = True
                     session.add(lead)
         evaluate.on_events(session, fresh, rules=rules, before=before)
+        reward_variants(session, fresh)
     return inserted
 
 

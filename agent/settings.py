@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     send_window_start: time = Field(time(9, 0), alias="NURTURE_SEND_WINDOW_START")
     send_window_end: time = Field(time(17, 0), alias="NURTURE_SEND_WINDOW_END")
     send_on_weekends: bool = Field(False, alias="NURTURE_SEND_ON_WEEKENDS")
+    holdout_share: float = Field(
+        0.05, ge=0, le=0.5, alias="NURTURE_HOLDOUT_SHARE", description="leads on the plain drip"
+    )
+    holdout_salt: str = Field(
+        "nurture-holdout", alias="NURTURE_HOLDOUT_SALT", description="changing it reshuffles"
+    )
 
     @field_validator("users_file", "users_json", mode="before")
     @classmethod

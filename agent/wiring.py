@@ -12,6 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from sqlmodel import Session
 
 from agent.checkpoints import open_checkpointer
+from agent.experiments import is_holdout, vary_email, vary_format
 from agent.knowledge import open_knowledge_base
 from agent.models.budget import cost_usd
 from agent.models.factory import build_budget, build_chat_model
@@ -86,7 +87,7 @@ class NurtureParts:
         if action.action == "hand_off":
             # Only the hand-off rule sends leads to sales; the model's wish becomes the ask.
             return action.model_copy(update={"action": "send_email", "stage": "decision"})
-        return action
+        return vary_format(self.runtime.engine, self.settings, ctx.lead, action)
 
     def retrieve(self, brief: LeadBrief, action: NextAction) -> list[Snippet]:
         if self.kb is None:
@@ -103,7 +104,12 @@ class NurtureParts:
             body = render_video_script(video.draft)
             report = check_video_script(video.draft, ctx)
             return self._result(video, body, report.model_dump()["issues"])
-        email = draft_email(self.model, ctx, prompts_dir=self.prompts_dir)
+        # The holdout cohort gets the plain baseline: the template drafter, no experiments.
+        model = None if is_holdout(self.settings, ctx.lead.lead_id) else self.model
+        email = draft_email(model, ctx, prompts_dir=self.prompts_dir)
+        email.draft, variants = vary_email(
+            self.runtime.engine, self.settings, self.model, ctx, email.draft
+        )
         link = unsubscribe_url(self.settings.public_url, self._email(ctx), self._secret())
         rendered = render_email(email.draft, ctx, link)
         report = check_email(
@@ -112,7 +118,10 @@ class NurtureParts:
             rendered=(rendered.subject, rendered.text, rendered.html),
             unsubscribe_url=link,
         )
-        return self._result(email, rendered.text, report.model_dump()["issues"], html=rendered.html)
+        result = self._result(
+            email, rendered.text, report.model_dump()["issues"], html=rendered.html
+        )
+        return {**result, "experiments": variants}
 
     def _result(
         self, drafted: Any, body: str, issues: list[dict[str, Any]], html: str | None = None

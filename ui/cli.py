@@ -8,6 +8,7 @@ from ui import (
     cli_agent,
     cli_bench,
     cli_core,
+    cli_experiments,
     cli_import,
     cli_kb,
     cli_report,
@@ -33,6 +34,7 @@ app.add_typer(cli_sequence.app, name="sequence")
 app.add_typer(cli_report.app, name="report")
 app.add_typer(cli_slack.app, name="slack")
 app.add_typer(cli_users.app, name="users")
+cli_experiments.register(app)
 
 
 def main() -> None:

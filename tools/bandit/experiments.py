@@ -334,12 +334,13 @@ def record_engagement(
 ) -> int:
     """Reward the arms behind the touches these events are about (each assignment once), then
     judge the experiments that moved. Returns the number of arms rewarded."""
+    candidates = [row for row in rows if row.get("type") in REWARD_EVENTS]
+    if not candidates or session.exec(select(Experiment.id).limit(1)).first() is None:
+        return 0  # the common case on a bulk import: nothing to look up per event
     rewarded = 0
     moved: set[int] = set()
-    for row in rows:
-        kind = row.get("type")
-        if kind not in REWARD_EVENTS:
-            continue
+    for row in candidates:
+        kind = str(row.get("type"))
         touch_id = touch_of_event(session, row)
         if touch_id is None:
             continue

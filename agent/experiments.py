@@ -1,0 +1,100 @@
+"""The agent's side of experiments: holdout leads get the plain drip, the others get the variants
+their segment's running experiments pick (subject, call to action, video vs text)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import numpy as np
+from langchain_core.language_models import BaseChatModel
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from agent.models.offline import OfflineChatModel
+from agent.settings import Settings
+from store.db import session_scope
+from tools.bandit.experiments import choose_variant, record_engagement, running_experiment
+from tools.bandit.holdout import in_holdout
+from tools.bandit.variants import apply_variant, write_variants
+from tools.schemas import DecisionContext, EmailDraft, LeadBrief, NextAction
+
+FORMAT_ACTIONS = {"text": "send_email", "video": "send_video"}
+
+
+def is_holdout(settings: Settings, lead_id: int) -> bool:
+    """Whether the lead belongs to the holdout cohort (the plain baseline drip)."""
+    return in_holdout(lead_id, share=settings.holdout_share, salt=settings.holdout_salt)
+
+
+def experiment_segment(session: Session, brief: LeadBrief, dimension: str) -> str:
+    """The first of the lead's segments running an experiment on `dimension`, else '*'."""
+    for segment in brief.segments:
+        if running_experiment(session, segment=segment, dimension=dimension, exact=True):
+            return segment
+    return "*"
+
+
+def vary_email(
+    engine: Engine,
+    settings: Settings,
+    model: BaseChatModel | None,
+    ctx: DecisionContext,
+    draft: EmailDraft,
+    *,
+    rng: np.random.Generator | None = None,
+) -> tuple[EmailDraft, list[dict[str, Any]]]:
+    """The draft with the subject and call to action the running experiments chose for this
+    lead, and those choices; a holdout lead's draft is left as it is."""
+    if is_holdout(settings, ctx.lead.lead_id):
+        return draft, []
+    rng = rng if rng is not None else np.random.default_rng()
+    writer = None if isinstance(model, OfflineChatModel) else model
+    chosen: list[dict[str, Any]] = []
+    base = draft
+    with session_scope(engine) as session:
+        for dimension in ("subject", "cta"):
+            choice = choose_variant(
+                session,
+                segment=experiment_segment(session, ctx.lead, dimension),
+                dimension=dimension,
+                lead_id=ctx.lead.lead_id,
+                rng=rng,
+                candidates=partial(write_variants, writer, base, ctx, dimension),
+                candidate_source="draft" if writer is None else "model",
+            )
+            if choice is not None:
+                draft = apply_variant(draft, ctx, dimension, choice.value)
+                chosen.append(choice.as_dict())
+    return draft, chosen
+
+
+def vary_format(
+    engine: Engine,
+    settings: Settings,
+    brief: LeadBrief,
+    action: NextAction,
+    *,
+    rng: np.random.Generator | None = None,
+) -> NextAction:
+    """Video or text as the segment's running format experiment picks (emails and videos
+    only; a holdout lead keeps the action it was given)."""
+    if action.action not in FORMAT_ACTIONS.values() or is_holdout(settings, brief.lead_id):
+        return action
+    rng = rng if rng is not None else np.random.default_rng()
+    with session_scope(engine) as session:
+        choice = choose_variant(
+            session,
+            segment=experiment_segment(session, brief, "format"),
+            dimension="format",
+            lead_id=brief.lead_id,
+            rng=rng,
+        )
+    if choice is None:
+        return action
+    return action.model_copy(update={"action": FORMAT_ACTIONS[choice.value]})
+
+
+def reward_variants(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Engagement events (click, reply, demo request) reward the arm behind their touch."""
+    return record_engagement(session, rows)
