@@ -8,6 +8,7 @@ from ui import (
     cli_agent,
     cli_bench,
     cli_core,
+    cli_eval,
     cli_experiments,
     cli_import,
     cli_kb,
@@ -32,6 +33,7 @@ app.add_typer(cli_agent.agent_app, name="agent")
 app.add_typer(cli_agent.approvals_app, name="approvals")
 app.add_typer(cli_sequence.app, name="sequence")
 app.add_typer(cli_report.app, name="report")
+app.add_typer(cli_eval.app, name="eval")
 app.add_typer(cli_slack.app, name="slack")
 app.add_typer(cli_users.app, name="users")
 cli_experiments.register(app)
