@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agent import ingest, live
 from agent.runtime import Runtime, default_runtime
+from ui.chat.mount import mount_chat
 
 SIGNATURE_HEADER = "X-Nurture-Signature"
 
@@ -127,6 +128,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             status_code=202,
             background=BackgroundTask(live.refresh_leads, rt().engine, touched),
         )
+
+    # /chat: the web chat (Chainlit), loaded on its first request.
+    mount_chat(app, rt)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
