@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from agent import ingest
 from agent.runtime import Runtime
 from agent.settings import Settings
 from agent.trigger_rules import trigger_rules
@@ -121,6 +120,8 @@ def unsubscribe(runtime: Runtime, token: str, *, source: str = "link") -> Unsubs
                 "touches_skipped"
             ]
     if lead_id is not None:
+        from agent import ingest  # ingestion loads more than sending needs
+
         # Also the lead's event: analytics count it, segments exclude the lead, rules see it.
         row = {
             "source_event_id": f"unsubscribe-{source}:{email}:{now:%Y-%m-%d}",
