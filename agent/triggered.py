@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 from agent.nurture.run import NurtureAgent
 from store.db import session_scope
 from store.models import Event, Lead, TriggerFiring, utcnow
-from tools.handoff import HandoffError, brief_from_store
+from tools.brief import lead_brief
+from tools.handoff import HandoffError
 from tools.schemas import NextAction
 from tools.triggers.rules import RuleSet
 
@@ -83,7 +84,7 @@ class FiringRunner:
     def _hand_off(self, session: Session, lead_id: int, firing: TriggerFiring) -> str:
         params = firing.params or {}
         reason = str(params.get("reason") or f"Trigger {firing.rule}")
-        brief = brief_from_store(session, lead_id=lead_id)
+        brief = lead_brief(session, lead_id=lead_id)
         brief = brief.model_copy(update={"trigger": firing.event_type})
         action = NextAction(action="hand_off", stage="decision", reason=reason)
         try:

@@ -3,7 +3,6 @@ business hours; creating one is idempotent (one open hand-off per lead), a decis
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,8 +18,8 @@ from sqlmodel import Session, col, select
 from knowledge.library import Asset, LibraryError, load_library
 from store import crud
 from store.models import Event, Handoff, Lead, LifecycleStage, OutcomeKind, utcnow
+from tools.brief import ago, label, lead_brief
 from tools.schemas import LeadBrief, Snippet
-from tools.segments.themes import lead_themes
 
 HIGH_INTENT_EVENTS = ("demo_request", "pricing_page_view", "trial_signup", "email_reply")
 # Stages a hand-off has nothing left to do for.
@@ -37,20 +36,6 @@ REJECT_REASONS: dict[str, str] = {
     "duplicate": "duplicate of another lead",
     "no_response": "did not respond to outreach",
     "other": "other (say why in the note)",
-}
-EVENT_LABELS = {
-    "demo_request": "asked for a demo",
-    "pricing_page_view": "viewed pricing",
-    "trial_signup": "signed up for a trial",
-    "email_reply": "replied to an email",
-    "content_download": "downloaded content",
-    "webinar_attended": "attended a webinar",
-    "video_watched": "watched a video",
-    "form_submit": "submitted a form",
-    "product_milestone": "reached a product milestone",
-    "email_click": "clicked an email",
-    "email_open": "opened an email",
-    "page_view": "visited the site",
 }
 # Site sections whose pages are content (read, watched) rather than navigation.
 CONTENT_PATHS = ("/blog/", "/case-studies/", "/resources/", "/webinars/", "/videos/", "/tools/")
@@ -328,12 +313,12 @@ def why_now_text(fired: str, rule: HandoffRule, facts: dict[str, Any], now: date
     said: dict[str, Any] | None = None  # the event the first sentence names
     if fired in ("demo_request", "immediate"):
         said = next(e for e in intent if e["type"] in rule.immediate_events)
-        parts.append(f"{_label(said['type']).capitalize()} {_ago(said['at'], now)}")
+        parts.append(f"{label(said['type']).capitalize()} {ago(said['at'], now)}")
     elif fired == "score_and_intent":
         said = intent[0]
         parts.append(
             f"Score {facts['score']:.0f} (above {rule.score_above:g}) and "
-            f"{_label(said['type'])} {_ago(said['at'], now)}"
+            f"{label(said['type'])} {ago(said['at'], now)}"
         )
     elif fired == "mql":
         parts.append(
@@ -348,7 +333,7 @@ def why_now_text(fired: str, rule: HandoffRule, facts: dict[str, Any], now: date
         parts.append("top decile")
     counts = Counter(e["type"] for e in intent if e is not said)
     if counts:
-        recent = ", ".join(f"{_label(kind)} {n}×" for kind, n in counts.most_common())
+        recent = ", ".join(f"{label(kind)} {n}×" for kind, n in counts.most_common())
         parts.append(f"also in the last {rule.intent_window_hours:g} h: {recent}")
     return "; ".join(parts) + "."
 
@@ -601,75 +586,6 @@ def _library() -> list[Asset]:
     return list(_default_library())
 
 
-def recent_activity(
-    session: Session, *, lead_id: int, now: datetime | None = None, days: int = 30
-) -> list[str]:
-    """What the lead did lately, one line per kind of event, most recent kind first."""
-    now = _aware(now or utcnow())
-    stmt = (
-        select(Event.type, Event.occurred_at)
-        .where(
-            Event.lead_id == lead_id,
-            col(Event.occurred_at) > now - timedelta(days=days),
-            col(Event.occurred_at) <= now,
-        )
-        .order_by(col(Event.occurred_at).desc())
-    )
-    counts: Counter[str] = Counter()
-    latest: dict[str, datetime] = {}
-    for kind, at in session.exec(stmt):
-        counts[kind] += 1
-        latest.setdefault(kind, _aware(at))
-    lines = []
-    for kind in sorted(latest, key=lambda k: latest[k], reverse=True):
-        if kind in ("unsubscribe", "bounce"):
-            continue
-        times = f" {counts[kind]}×" if counts[kind] > 1 else ""
-        lines.append(f"{_label(kind)}{times} (last {_ago(latest[kind], now)})")
-    return lines
-
-
-def brief_from_store(session: Session, *, lead_id: int, now: datetime | None = None) -> LeadBrief:
-    """A lead brief from the store alone (when the caller has none): record, score, segments."""
-    now = _aware(now or utcnow())
-    lead = session.get(Lead, lead_id)
-    if lead is None:
-        raise HandoffError(f"no lead with id {lead_id}")
-    score = crud.latest_score(session, lead_id=lead_id)
-    segments = crud.current_segments(session, lead_id=lead_id)
-    theme = lead_themes(session, lead_ids=[lead_id], now=now).get(lead_id)
-    factors = [
-        str(f.get("factor", f)) if isinstance(f, dict) else str(f)
-        for f in (score.factors if score else [])
-    ]
-    late = any(s.startswith("late:") for s in segments)
-    return LeadBrief(
-        lead_id=lead_id,
-        first_name=lead.first_name,
-        last_name=lead.last_name,
-        company=lead.company,
-        role=lead.role,
-        industry=lead.industry,
-        company_size=lead.company_size,
-        country=lead.country,
-        timezone=lead.timezone,
-        lifecycle_stage=str(lead.lifecycle_stage),
-        score=score.score if score else None,
-        decile=score.decile if score else None,
-        fit=score.fit if score else None,
-        behaviour=score.behaviour if score else None,
-        factors=factors,
-        segments=segments,
-        themes=[theme] if theme else [],
-        stage="decision"
-        if late
-        else "solution"
-        if any(s.startswith("mofu:") for s in segments)
-        else "problem",
-        recent_activity=recent_activity(session, lead_id=lead_id, now=now),
-    )
-
-
 # --- creating and deciding -------------------------------------------------------------------
 
 
@@ -713,7 +629,7 @@ def create_handoff(
     why_now = check.why_now if check.qualifies else f"Handed off by decision: {reason}"
     if reason and check.qualifies and reason.strip() not in why_now:
         why_now = f"{why_now} Reason given: {reason.strip()}"
-    brief = brief or brief_from_store(session, lead_id=lead_id, now=now)
+    brief = brief or lead_brief(session, lead_id=lead_id, now=now)
     due = rule.sla.deadline(now)
     trigger = check.intent[0]["type"] if check.intent else None
     track = build_talk_track(
@@ -879,17 +795,3 @@ def handoff_view(handoff: Handoff, *, now: datetime | None = None) -> dict[str, 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _label(kind: str) -> str:
-    return EVENT_LABELS.get(kind, re.sub(r"_", " ", kind))
-
-
-def _ago(moment: datetime | str, now: datetime) -> str:
-    at = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    seconds = max(0.0, (now - _aware(at)).total_seconds())
-    if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min ago"
-    if seconds < 48 * 3600:
-        return f"{round(seconds / 3600)} h ago"
-    return f"{round(seconds / 86400)} days ago"

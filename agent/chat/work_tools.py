@@ -10,13 +10,13 @@ from langchain_core.tools import BaseTool, tool
 
 from agent.chat.lead_tools import dumps
 from agent.nurture.actions import last_touch_at
-from agent.nurture.context import lead_brief
 from agent.wiring import NurtureParts, sender_of
 from knowledge.base import KnowledgeBase
 from store import crud
 from store.db import session_scope
 from store.models import Draft, Lead, Touch, TouchStatus
 from tools import analytics
+from tools.brief import lead_brief
 from tools.cadence import SendWindow, next_send_slot
 from tools.decide import choose_next_action
 from tools.handoff import HandoffError, create_handoff, handoff_view

@@ -17,11 +17,11 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
 
 from agent.nurture import actions
-from agent.nurture.context import lead_brief
 from agent.nurture.deps import NurtureDeps
 from agent.nurture.state import NurtureState
 from store.db import session_scope
 from tools import lead_scoring
+from tools.brief import lead_brief
 from tools.schemas import DecisionContext, LeadBrief, NextAction, Snippet
 from tools.segments.assign import segment_lead
 from tools.triggers.hints import apply_hint

@@ -1,20 +1,40 @@
-"""Everything the agent knows about one lead, read from the store as a `LeadBrief`."""
+"""Everything the agent knows about one lead, read from the store as a `LeadBrief`.
+
+The nurture graph, the chat tools, hand-offs and triggers all read a lead through this one
+function, so a lead looks the same to each of them.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from store import crud
-from store.models import Event, Lead, Touch, TouchStatus
+from store.models import Event, Lead, Touch, TouchStatus, utcnow
 from tools.drafting.personal import company_website
 from tools.profile import profile_of
 from tools.schemas import LeadBrief, Stage
 from tools.segments.themes import lead_themes
 
-RECENT_EVENTS = 8
+EVENT_LABELS = {
+    "demo_request": "asked for a demo",
+    "pricing_page_view": "viewed pricing",
+    "trial_signup": "signed up for a trial",
+    "email_reply": "replied to an email",
+    "content_download": "downloaded content",
+    "webinar_attended": "attended a webinar",
+    "video_watched": "watched a video",
+    "form_submit": "submitted a form",
+    "product_milestone": "reached a product milestone",
+    "email_click": "clicked an email",
+    "email_open": "opened an email",
+    "page_view": "visited the site",
+}
+NOTED_EVENTS = 8
 # Free-text fields a lead fills in (forms, replies): carried as data, never as instructions.
 NOTE_KEYS = ("notes", "message", "comment", "comments", "question")
 ENGAGED = ("email_open", "email_click", "email_reply")
@@ -30,13 +50,6 @@ def stage_of(lead: Lead, segments: list[str]) -> Stage:
     if any(s.startswith("mofu:") for s in segments):
         return "solution"
     return "problem"
-
-
-def describe_event(event: Event) -> str:
-    props = event.properties or {}
-    detail = props.get("title") or props.get("path") or props.get("url") or props.get("course")
-    when = event.occurred_at.strftime("%Y-%m-%d")
-    return f"{when} {event.type}" + (f" ({detail})" if detail else "")
 
 
 def lead_notes(lead: Lead, events: list[Event]) -> str | None:
@@ -67,7 +80,7 @@ def lead_brief(
             select(Event)
             .where(Event.lead_id == lead_id, col(Event.occurred_at) <= now)
             .order_by(col(Event.occurred_at).desc())
-            .limit(RECENT_EVENTS)
+            .limit(NOTED_EVENTS)
         )
     )
     theme = lead_themes(session, lead_ids=[lead_id], now=now).get(lead_id)
@@ -94,7 +107,7 @@ def lead_brief(
         themes=[theme] if theme else [],
         stage=stage_of(lead, segments),
         trigger=trigger,
-        recent_activity=[describe_event(e) for e in events],
+        recent_activity=recent_activity(session, lead_id=lead_id, now=now),
         high_intent_48h=bool(profile.get("high_intent_48h")),
         touches_sent=len(sent),
         days_since_last_touch=_days(now, last_touch.sent_at) if last_touch else None,
@@ -134,3 +147,45 @@ def _aware(moment: datetime) -> datetime:
 
 def _days(now: datetime, moment: datetime | None) -> int | None:
     return None if moment is None else max(0, (now - _aware(moment)).days)
+
+
+def recent_activity(
+    session: Session, *, lead_id: int, now: datetime | None = None, days: int = 30
+) -> list[str]:
+    """What the lead did lately, one line per kind of event, most recent kind first."""
+    now = _aware(now or utcnow())
+    stmt = (
+        select(Event.type, Event.occurred_at)
+        .where(
+            Event.lead_id == lead_id,
+            col(Event.occurred_at) > now - timedelta(days=days),
+            col(Event.occurred_at) <= now,
+        )
+        .order_by(col(Event.occurred_at).desc())
+    )
+    counts: Counter[str] = Counter()
+    latest: dict[str, datetime] = {}
+    for kind, at in session.exec(stmt):
+        counts[kind] += 1
+        latest.setdefault(kind, _aware(at))
+    lines = []
+    for kind in sorted(latest, key=lambda k: latest[k], reverse=True):
+        if kind in ("unsubscribe", "bounce"):
+            continue
+        times = f" {counts[kind]}×" if counts[kind] > 1 else ""
+        lines.append(f"{label(kind)}{times} (last {ago(latest[kind], now)})")
+    return lines
+
+
+def label(kind: str) -> str:
+    return EVENT_LABELS.get(kind, re.sub(r"_", " ", kind))
+
+
+def ago(moment: datetime | str, now: datetime) -> str:
+    at = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    seconds = max(0.0, (now - _aware(at)).total_seconds())
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min ago"
+    if seconds < 48 * 3600:
+        return f"{round(seconds / 3600)} h ago"
+    return f"{round(seconds / 86400)} days ago"
