@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from agent import ingest, live
 from agent.runtime import Runtime, default_runtime
 from ui.chat.mount import mount_chat
+from ui.slack import mount_slack
 
 SIGNATURE_HEADER = "X-Nurture-Signature"
 
@@ -128,6 +129,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             status_code=202,
             background=BackgroundTask(live.refresh_leads, rt().engine, touched),
         )
+
+    # POST /slack/events (answers 404 until SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set).
+    mount_slack(app, rt)
 
     # /chat: the web chat (Chainlit), loaded on its first request.
     mount_chat(app, rt)

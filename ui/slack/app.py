@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
 from ui.slack.blocks import (
     ACCEPT_HANDOFF,
@@ -29,11 +30,12 @@ from ui.slack.summary import summary_text
 
 log = logging.getLogger("nurture.slack")
 Body = dict[str, Any]
+ACCEPTED = "nurture_submission_accepted"
 
 
-def build_bolt_app(desk: SlackDesk) -> App:
+def build_bolt_app(desk: SlackDesk, executor: Executor | None = None) -> App:
     """Bolt over the desk's client and signing secret; requests are verified (signature and
-    timestamp) before any listener runs."""
+    timestamp) before any listener runs. Lazy work runs on `executor`."""
     app = App(
         client=desk.client,
         signing_secret=desk.config.signing_secret,
@@ -43,6 +45,7 @@ def build_bolt_app(desk: SlackDesk) -> App:
         token_verification_enabled=False,
         name="nurture",
         logger=log,
+        listener_executor=executor,
     )
     listen = Listeners(desk)
     app.action(APPROVE)(ack=ack_now, lazy=[listen.approve])
@@ -111,27 +114,30 @@ class Listeners:
 
     # --- modal submissions -----------------------------------------------------------------
 
-    def check_edit(self, ack: Ack, body: Body, view: Body) -> None:
+    # Bolt starts the lazy listener whatever the ack said: the ack marks the submissions it
+    # accepted in the request context, and the lazy listener acts on those alone.
+
+    def check_edit(self, ack: Ack, body: Body, view: Body, context: BoltContext) -> None:
         values = _values(view)
         if not (values.get("body") or "").strip():
             ack(response_action="errors", errors={"body": "Write the message, or cancel."})
             return
-        self._check(ack, body, view, "body")
+        self._check(ack, body, view, context, "body")
 
-    def check_reject(self, ack: Ack, body: Body, view: Body) -> None:
-        self._check_reason(ack, body, view)
+    def check_reject(self, ack: Ack, body: Body, view: Body, context: BoltContext) -> None:
+        self._check_reason(ack, body, view, context)
 
-    def check_reject_handoff(self, ack: Ack, body: Body, view: Body) -> None:
-        self._check_reason(ack, body, view)
+    def check_reject_handoff(self, ack: Ack, body: Body, view: Body, context: BoltContext) -> None:
+        self._check_reason(ack, body, view, context)
 
-    def _check_reason(self, ack: Ack, body: Body, view: Body) -> None:
+    def _check_reason(self, ack: Ack, body: Body, view: Body, context: BoltContext) -> None:
         values = _values(view)
         if values.get("reason") == "other" and not (values.get("note") or "").strip():
             ack(response_action="errors", errors={"note": "Say why in a few words."})
             return
-        self._check(ack, body, view, "reason")
+        self._check(ack, body, view, context, "reason")
 
-    def _check(self, ack: Ack, body: Body, view: Body, field: str) -> None:
+    def _check(self, ack: Ack, body: Body, view: Body, context: BoltContext, field: str) -> None:
         """Refuse in the modal itself when the person may not decide or it is already done."""
         meta = _metadata(view)
         if meta.get("kind") not in ("approval", "handoff") or not isinstance(meta.get("id"), int):
@@ -146,9 +152,12 @@ class Listeners:
             said = already_text(meta["kind"], record, plain=True) if record else "It is gone."
             ack(response_action="errors", errors={field: said})
             return
+        context[ACCEPTED] = True
         ack()
 
-    def save_edit(self, body: Body, view: Body) -> None:
+    def save_edit(self, body: Body, view: Body, context: BoltContext) -> None:
+        if not context.get(ACCEPTED):
+            return
         meta, values = _metadata(view), _values(view)
         approval_id = int(meta["id"])
         record = self.desk.load("approval", approval_id)
@@ -166,7 +175,9 @@ class Listeners:
             )
         self._tell_after_modal(body, meta, reply)
 
-    def save_reject(self, body: Body, view: Body) -> None:
+    def save_reject(self, body: Body, view: Body, context: BoltContext) -> None:
+        if not context.get(ACCEPTED):
+            return
         meta, values = _metadata(view), _values(view)
         code = values.get("reason") or "other"
         note = (values.get("note") or "").strip()
@@ -174,7 +185,9 @@ class Listeners:
         reply = self.desk.decide_draft(int(meta["id"]), _user(body), "rejected", reason=reason)
         self._tell_after_modal(body, meta, reply)
 
-    def save_reject_handoff(self, body: Body, view: Body) -> None:
+    def save_reject_handoff(self, body: Body, view: Body, context: BoltContext) -> None:
+        if not context.get(ACCEPTED):
+            return
         meta, values = _metadata(view), _values(view)
         reply = self.desk.decide_handoff(
             int(meta["id"]),

@@ -187,10 +187,7 @@ def handoff_card(record: dict[str, Any]) -> tuple[str, Blocks]:
     fallback = f"Hand-off: {lead['name']} ({lead.get('company') or 'no company'})"
     if record["status"] == "pending":
         fallback += f", decide by {plain_when(record.get('sla_due_at_dt'))}"
-    sla = "no deadline"
-    if record.get("sla_due_at_dt") is not None:
-        hours = f" ({record['sla_hours']:g} business hours)" if record.get("sla_hours") else ""
-        sla = f"decide by {when(record['sla_due_at_dt'])}{hours}"
+    sla = _sla_text(record)
     blocks: Blocks = [
         {"type": "header", "text": _plain(clip(f":handshake: Hand-off: {lead['name']}", 150))},
         _section(_who(lead)),
@@ -225,6 +222,17 @@ def handoff_card(record: dict[str, Any]) -> tuple[str, Blocks]:
         blocks.append(_section(handoff_verdict(record)))
     blocks.append(_context(footer))
     return fallback, blocks
+
+
+def _sla_text(record: dict[str, Any]) -> str:
+    due = record.get("sla_due_at_dt")
+    if due is None:
+        return "no deadline"
+    if record["status"] == "pending" and record.get("sla") == "breached":
+        return f":red_circle: overdue: was due {when(due)}"
+    hours = f" ({record['sla_hours']:g} business hours)" if record.get("sla_hours") else ""
+    soon = ":large_orange_circle: " if record.get("sla") == "due_soon" else ""
+    return f"{soon}decide by {when(due)}{hours}"
 
 
 def handoff_verdict(record: dict[str, Any]) -> str:

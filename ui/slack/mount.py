@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
@@ -36,7 +37,12 @@ class SlackEndpoint:
         from ui.slack.app import build_bolt_app
 
         self.desk = desk
-        self.bolt: App = build_bolt_app(desk)
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack")
+        self.bolt: App = build_bolt_app(desk, self.executor)
+
+    def close(self) -> None:
+        """Let the decisions in progress finish (they write the store and update cards)."""
+        self.executor.shutdown(wait=True)
 
 
 def mount_slack(app: FastAPI, runtime: Callable[[], Runtime]) -> None:

@@ -12,7 +12,7 @@ from agent.approvals import card
 from knowledge.library import LibraryError, load_library
 from store import crud
 from store.models import AgentRun, Approval, Draft, Handoff, Lead, Touch
-from tools.handoff import EVENT_LABELS, REJECT_REASONS, handoff_view
+from tools.handoff import REJECT_REASONS, handoff_view
 
 
 def approval_record(session: Session, approval_id: int) -> dict[str, Any] | None:
@@ -47,7 +47,7 @@ def approval_record(session: Session, approval_id: int) -> dict[str, Any] | None
     else:
         data["touch"] = None
     data["trigger"] = _trigger_label(run.trigger if run else None)
-    data["why"] = run.reason if run else None
+    data["why"] = _action_reason(run.reason if run else None)
     return data
 
 
@@ -93,10 +93,35 @@ def lead_owner_of_approval(session: Session, approval_id: int) -> str | None:
     return row
 
 
+# How a card names the event that woke the agent.
+TRIGGER_LABELS = {
+    "demo_request": "asked for a demo",
+    "pricing_page_view": "viewed pricing",
+    "trial_signup": "signed up for a trial",
+    "email_reply": "replied to an email",
+    "content_download": "downloaded content",
+    "webinar_attended": "attended a webinar",
+    "video_watched": "watched a video",
+    "form_submit": "submitted a form",
+    "product_milestone": "reached a product milestone",
+    "email_click": "clicked an email",
+    "email_open": "opened an email",
+    "page_view": "visited the site",
+}
+
+
+def _action_reason(text: str | None) -> str | None:
+    """The agent's reason for the touch, without the pass's result code in front."""
+    if not text:
+        return None
+    code, _, rest = text.partition(": ")
+    return rest if rest and code.replace("_", "").isalpha() and code.islower() else text
+
+
 def _trigger_label(trigger: str | None) -> str | None:
     if not trigger:
         return None
-    return EVENT_LABELS.get(trigger, trigger.replace("_", " "))
+    return TRIGGER_LABELS.get(trigger, trigger.replace("_", " "))
 
 
 @lru_cache(maxsize=1)

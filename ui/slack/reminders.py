@@ -37,8 +37,10 @@ def slack_reminders(
     config = load_slack_config(runtime.settings)
     if not config.can_post:
         return {"enabled": False, "reason": "SLACK_BOT_TOKEN is not set"}
-    desk = SlackDesk(runtime, config, client or make_client(config))
-    return {"enabled": True, **SlackUpkeep(desk).run(now or datetime.now(UTC))}
+    moment = now or datetime.now(UTC)
+    # Cards show SLA states as of this pass's moment.
+    desk = SlackDesk(runtime, config, client or make_client(config), clock=lambda: moment)
+    return {"enabled": True, **SlackUpkeep(desk).run(moment)}
 
 
 class SlackUpkeep:
