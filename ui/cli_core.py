@@ -166,17 +166,31 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default NURTURE_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default NURTURE_PORT)")] = None,
+    worker: Annotated[
+        bool, typer.Option("--worker", help="also run the scheduler (as `nurture worker`)")
+    ] = False,
 ) -> None:
-    """Serve the HTTP app: POST /events, GET /health (chat and Slack mount here too)."""
+    """Serve the HTTP app: POST /events, GET /health, /unsubscribe (chat and Slack mount here)."""
+    import threading
+    from contextlib import ExitStack
+
     import uvicorn
 
     from ui.http import create_app
 
     settings = get_settings()
     runtime = open_runtime(settings)
-    uvicorn.run(
-        create_app(runtime),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-    )
+    with ExitStack() as stack:
+        if worker:
+            from agent.worker import Worker
+
+            running = stack.enter_context(Worker(runtime))
+            stop = threading.Event()
+            stack.callback(stop.set)
+            running.serve_in_background(stop)
+        uvicorn.run(
+            create_app(runtime),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+        )

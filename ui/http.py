@@ -1,20 +1,23 @@
-"""The ASGI app behind `nurture serve`: event webhook, health, and (later) chat and Slack mounts."""
+"""The ASGI app behind `nurture serve`: event webhook, health, unsubscribe links, and (later)
+chat and Slack mounts."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from agent import ingest, live
+from agent import ingest, live, outbox
 from agent.runtime import Runtime, default_runtime
+from agent.trigger_rules import trigger_rules
 from ui.chat.mount import mount_chat
 from ui.slack import mount_slack
 
@@ -46,6 +49,24 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def mask(email: str) -> str:
+    """`a***@acme.example`: enough to recognise, not enough to harvest from a shared link."""
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}***@{domain}"
+
+
+def unsubscribe_page(title: str, text: str) -> str:
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title></head>"
+        '<body style="font-family:Arial,sans-serif;max-width:32rem;margin:3rem auto;'
+        'padding:0 1rem;line-height:1.5">'
+        f'<h1 style="font-size:1.4rem">{escape(title)}</h1><p>{escape(text)}</p>'
+        "</body></html>"
+    )
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -121,13 +142,47 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
                 f"{len({i for i, _ in errors})} invalid event(s); nothing was stored",
                 errors=[{"index": i, "field": e.column, "message": e.message} for i, e in errors],
             )
-        inserted = await run_in_threadpool(ingest.write_events, rt().engine, [r for _, r in rows])
+        inserted = await run_in_threadpool(
+            ingest.write_events,
+            rt().engine,
+            [r for _, r in rows],
+            rules=trigger_rules(rt().settings),
+        )
         # Scores and segments update right after the response: the sender never waits on them.
         touched = {row["lead_id"] for _, row in rows}
         return JSONResponse(
             {"accepted": inserted, "duplicates": len(rows) - inserted},
             status_code=202,
             background=BackgroundTask(live.refresh_leads, rt().engine, touched),
+        )
+
+    @app.get("/unsubscribe/{token}")
+    async def unsubscribe_link(token: str) -> HTMLResponse:
+        """The link in every email: one click opts the address out."""
+        return await _unsubscribe(token, source="link")
+
+    @app.post("/unsubscribe/{token}")
+    async def unsubscribe_one_click(token: str) -> HTMLResponse:
+        """RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` here."""
+        return await _unsubscribe(token, source="one-click")
+
+    async def _unsubscribe(token: str, *, source: str) -> HTMLResponse:
+        company = rt().settings.sender_company
+        done = await run_in_threadpool(outbox.unsubscribe, rt(), token, source=source)
+        if done is None:
+            return HTMLResponse(
+                unsubscribe_page(
+                    "This unsubscribe link is not valid",
+                    "It may have been cut short when it was copied. Use the link in the email "
+                    f"again, or reply to it asking {company} to stop.",
+                ),
+                status_code=400,
+            )
+        return HTMLResponse(
+            unsubscribe_page(
+                "You are unsubscribed",
+                f"{mask(done.email)} will get no more emails from {company}.",
+            )
         )
 
     # POST /slack/events (answers 404 until SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set).

@@ -1,0 +1,94 @@
+"""The worker's jobs. The job store keeps them by name (`agent.worker_jobs:send_due_job`), so
+they are module functions over the context the running worker installs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from agent.nurture.run import NurtureAgent, due_lead_ids
+from agent.triggered import FiringRunner
+from store.db import session_scope
+from tools.outbox.send import Outbox
+from tools.triggers.steps import refresh_step_times
+
+log = logging.getLogger("nurture.worker")
+
+
+@dataclass
+class JobContext:
+    engine: Engine
+    agent: NurtureAgent
+    outbox: Outbox
+    firings: FiringRunner
+    agent_batch: int = 200
+    clock: Callable[[], datetime] | None = None
+    # One lead pass at a time: trigger actions and due leads share the agent's threads.
+    agent_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock is not None else self.outbox.clock()
+
+    def send_due(self) -> dict[str, int]:
+        return self.outbox.send_due()
+
+    def act_on_triggers(self) -> dict[str, int]:
+        with self.agent_lock:
+            return self.firings.run_due()
+
+    def run_due_leads(self) -> dict[str, int]:
+        """Due leads, hottest first: new events, wake-up times, sequence steps that came due."""
+        now = self.now()
+        with session_scope(self.engine) as session:
+            refresh_step_times(session, now=now)
+            lead_ids = due_lead_ids(session, now=now, limit=self.agent_batch)
+        report: dict[str, int] = {}
+        for lead_id in lead_ids:
+            try:
+                with self.agent_lock:
+                    result = str(self.agent.run_lead(lead_id).get("result") or "ran")
+            except Exception:  # a bad lead or a broken model must not stop the rest
+                log.exception("nurture pass failed for lead %s", lead_id)
+                result = "failed"
+            report[result] = report.get(result, 0) + 1
+        return report
+
+
+_context: JobContext | None = None
+
+
+def install(context: JobContext | None) -> None:
+    global _context
+    _context = context
+
+
+def _run(name: str, work: Callable[[JobContext], dict[str, int]]) -> dict[str, Any]:
+    if _context is None:
+        log.warning("job %s ran with no worker context installed; skipped", name)
+        return {}
+    try:
+        report = work(_context)
+    except Exception:  # logged, and the next run tries again
+        log.exception("job %s failed", name)
+        return {"error": 1}
+    if report:
+        log.info("%s: %s", name, ", ".join(f"{k} {v}" for k, v in sorted(report.items())))
+    return report
+
+
+def send_due_job() -> dict[str, Any]:
+    return _run("send-due", JobContext.send_due)
+
+
+def triggers_due_job() -> dict[str, Any]:
+    return _run("triggers-due", JobContext.act_on_triggers)
+
+
+def agent_due_job() -> dict[str, Any]:
+    return _run("agent-due", JobContext.run_due_leads)
