@@ -79,8 +79,11 @@ class PromptFollower:
         messages = body["messages"]
         system = "\n".join(m["content"] for m in messages if m["role"] == "system")
         human = "\n".join(m["content"] for m in messages if m["role"] == "user")
-        ctx = DecisionContext.model_validate_json(_CONTEXT.findall(human)[-1])
-        answer = self.answer(tool, ctx, system)
+        context = _CONTEXT.findall(human)[-1]
+        if tool in ("RubricScores", "PairwiseChoice"):
+            answer = self.judge(tool, json.loads(context))
+        else:
+            answer = self.answer(tool, DecisionContext.model_validate_json(context), system)
         arguments = json.dumps(answer)
         usage = (len(system + human) // 4, len(arguments) // 4)
         reply = completion(tool_calls=[(tool, arguments)], usage=usage, model="prompt-follower")
@@ -99,6 +102,23 @@ class PromptFollower:
         if end:
             draft.paragraphs[0] = f"{draft.paragraphs[0]} {end.group(1)}"
         return draft.model_dump(mode="json")
+
+    def judge(self, tool: str, context: dict[str, Any]) -> dict[str, Any]:
+        """A judge with one conviction: false urgency makes a worse message."""
+        if tool == "RubricScores":
+            pushy = _pushy(context["message"])
+            scores = dict.fromkeys(RUBRIC, 2 if pushy else 4)
+            return {**scores, "reason": "false urgency" if pushy else "clear and relevant"}
+        a, b = _pushy(context["A"]), _pushy(context["B"])
+        better = "tie" if a == b else ("B" if a else "A")
+        return {"better": better, "reason": "the other one pressures the reader"}
+
+
+RUBRIC = ("relevance", "personalization", "clarity", "call_to_action", "tone")
+
+
+def _pushy(message: str) -> bool:
+    return "act now" in message.lower()
 
 
 # --- case runs by hand, for evaluator tests ----------------------------------------------------
