@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from store import crud
@@ -143,14 +142,15 @@ def _branch_target(
     branch = definition.steps[done - 1].branch
     if branch is None:
         return None
-    touched = session.exec(
-        select(func.min(Touch.created_at)).where(
-            Touch.enrollment_id == enrollment.id, Touch.step == done
-        )
+    touch = session.exec(
+        select(Touch)
+        .where(Touch.enrollment_id == enrollment.id, Touch.step == done)
+        .order_by(col(Touch.id))
     ).first()
-    if touched is None:
+    if touch is None:
         return None
-    start = _aware(touched)
+    # The window opens when the lead got the touch (or was due to).
+    start = _aware(touch.sent_at or touch.due_at or touch.created_at)
     end = start + timedelta(days=branch.within_days)
     did = session.exec(
         select(Event.id).where(
@@ -173,9 +173,9 @@ def _branch_target(
 
 
 def _last_touch_at(session: Session, enrollment: Enrollment) -> datetime | None:
-    return session.exec(
-        select(func.max(Touch.created_at)).where(Touch.enrollment_id == enrollment.id)
-    ).first()
+    touches = session.exec(select(Touch).where(Touch.enrollment_id == enrollment.id)).all()
+    moments = [_aware(t.sent_at or t.due_at or t.created_at) for t in touches]
+    return max(moments) if moments else None
 
 
 def _aware(moment: datetime) -> datetime:
