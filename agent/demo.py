@@ -5,21 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from agent import ingest
 from agent.approvals import list_approvals, resume_decided
+from agent.chat.lead_tools import hottest_leads
 from agent.knowledge import index_library
 from agent.runtime import Runtime
 from agent.wiring import nurture_agent
 from sample.generate import ensure_sample
 from store import crud
 from store.db import session_scope
-from store.models import Handoff, Lead, LifecycleStage, ModelVersion, Outcome, Score
+from store.models import Handoff, ModelVersion
 from tools import lead_scoring
 from tools.handoff import handoff_view
-from tools.profile import profile_of
 from tools.scoring.errors import ModelVersionError
 from tools.segments.assign import resegment_all
 from tools.segments.clusters import refresh_clusters
@@ -61,7 +60,7 @@ def score_and_segment(runtime: Runtime) -> dict[str, Any]:
         segments = resegment_all(session)
         clusters = refresh_clusters(session).as_dict()
     with session_scope(runtime.engine) as session:
-        top = top_leads(session, limit=5)
+        top = hottest_leads(session, limit=5)
         version = session.get(ModelVersion, rescored["version"])
         metrics = version.metrics if version else {}
     return {
@@ -75,42 +74,6 @@ def score_and_segment(runtime: Runtime) -> dict[str, Any]:
         "clusters": [{"segment": c["segment"], "size": c["size"]} for c in clusters["clusters"]],
         "top_leads": top,
     }
-
-
-def top_leads(session: Session, *, limit: int) -> list[dict[str, Any]]:
-    """The highest-scored open leads, with the reasons a rep would read."""
-    latest = select(col(Score.lead_id), func.max(Score.id).label("id")).group_by(col(Score.lead_id))
-    closed = select(col(Outcome.lead_id))
-    latest_ids = [row.id for row in session.execute(latest.subquery().select())]
-    stmt = (
-        select(Score, Lead)
-        .join(Lead, col(Lead.id) == Score.lead_id)
-        .where(
-            col(Score.id).in_(latest_ids),
-            col(Lead.lifecycle_stage).in_([LifecycleStage.lead, LifecycleStage.mql]),
-            col(Lead.id).not_in(closed),
-        )
-        .order_by(col(Score.score).desc(), col(Score.id))
-        .limit(limit)
-    )
-    scorer = lead_scoring.current_scorer(session)
-    out = []
-    for score, lead in session.exec(stmt):
-        assert lead.id is not None
-        record = profile_of(session, lead_id=lead.id)
-        out.append(
-            {
-                "lead_id": lead.id,
-                "name": f"{lead.first_name or ''} {lead.last_name or ''}".strip(),
-                "company": lead.company,
-                "role": lead.role,
-                "score": score.score,
-                "decile": score.decile,
-                "segments": crud.current_segments(session, lead_id=lead.id),
-                "factors": [f["factor"] for f in lead_scoring.factors_for(scorer, record)],
-            }
-        )
-    return out
 
 
 def store_summary(runtime: Runtime) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from tools.bandit.experiments import (
     find_experiment,
     set_status,
 )
-from tools.bandit.report import experiment_view, experiments_report, holdout_report
+from tools.bandit.report import experiment_view, experiments_report, overview
 from tools.bandit.thompson import DEFAULT_FLOOR, DEFAULT_MIN_TRIALS, DEFAULT_THRESHOLD
 from ui import cli_report
 
@@ -156,12 +156,7 @@ def report_experiments(as_json: JsonOpt = False) -> None:
     runtime = open_runtime()
     settings = runtime.settings
     with session_scope(runtime.engine) as session:
-        report: dict[str, Any] = {
-            "experiments": experiments_report(session),
-            "holdout": holdout_report(
-                session, share=settings.holdout_share, salt=settings.holdout_salt
-            ),
-        }
+        report = overview(session, share=settings.holdout_share, salt=settings.holdout_salt)
     if as_json:
         typer.echo(json.dumps(report))
         return

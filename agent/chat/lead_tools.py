@@ -7,13 +7,14 @@ from typing import Any
 
 from langchain_core.tools import BaseTool, tool
 from sqlalchemy import Engine, func, or_
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from agent.approvals import list_approvals as approval_queue
 from store import crud
 from store.db import session_scope
-from store.models import Lead
+from store.models import Lead, LifecycleStage, Outcome, Score, SegmentMembership
 from tools import lead_scoring
+from tools.brief import factor_words
 from tools.profile import profile_of
 from tools.segments.membership import membership_history
 
@@ -27,6 +28,54 @@ def dumps(value: Any) -> str:
 
 def lead_name(lead: Lead) -> str:
     return " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email
+
+
+def hottest_leads(
+    session: Session, *, limit: int = 10, segment: str | None = None
+) -> list[dict[str, Any]]:
+    """The highest-scored open leads (optionally of a segment, `mofu:*` patterns too), with
+    the reasons a rep would read."""
+    latest = (
+        select(col(Score.lead_id).label("lead_id"), func.max(Score.id).label("id"))
+        .group_by(col(Score.lead_id))
+        .subquery()
+    )
+    stmt = (
+        select(Score, Lead)
+        .join(latest, latest.c.id == Score.id)
+        .join(Lead, col(Lead.id) == Score.lead_id)
+        .where(col(Lead.lifecycle_stage).in_([LifecycleStage.lead, LifecycleStage.mql]))
+        .where(col(Lead.id).not_in(select(col(Outcome.lead_id))))
+        .order_by(col(Score.score).desc(), col(Score.id))
+        .limit(max(1, min(limit, 50)))
+    )
+    if segment:
+        name = col(SegmentMembership.segment)
+        match = name.startswith(segment[:-1]) if segment.endswith("*") else name == segment
+        members = select(col(SegmentMembership.lead_id)).where(
+            match, col(SegmentMembership.exited_at).is_(None)
+        )
+        stmt = stmt.where(col(Lead.id).in_(members))
+    scorer = lead_scoring.current_scorer(session)
+    out = []
+    for score, lead in session.exec(stmt):
+        assert lead.id is not None
+        factors = score.factors or lead_scoring.factors_for(
+            scorer, profile_of(session, lead_id=lead.id)
+        )
+        out.append(
+            {
+                "lead_id": lead.id,
+                "name": lead_name(lead),
+                "company": lead.company,
+                "role": lead.role,
+                "score": score.score,
+                "decile": score.decile,
+                "segments": crud.current_segments(session, lead_id=lead.id),
+                "factors": factor_words(factors),
+            }
+        )
+    return out
 
 
 def lead_tools(engine: Engine) -> list[BaseTool]:
@@ -136,4 +185,12 @@ def lead_tools(engine: Engine) -> list[BaseTool]:
             }
         )
 
-    return [find_leads, score_lead, segment_lead, list_approvals]
+    @tool
+    def top_leads(limit: int = 10, segment: str | None = None) -> str:
+        """The hottest open leads, best first: score, decile and why, optionally of one
+        segment (a name or a pattern such as "late:*")."""
+        with session_scope(engine) as session:
+            found = hottest_leads(session, limit=limit, segment=segment)
+        return dumps({"segment": segment, "leads": found})
+
+    return [find_leads, score_lead, segment_lead, list_approvals, top_leads]

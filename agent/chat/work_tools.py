@@ -16,6 +16,7 @@ from store import crud
 from store.db import session_scope
 from store.models import Draft, Lead, Touch, TouchStatus
 from tools import analytics
+from tools.bandit.report import overview
 from tools.brief import lead_brief
 from tools.cadence import SendWindow, next_send_slot
 from tools.decide import choose_next_action
@@ -135,6 +136,17 @@ def work_tools(parts: NurtureParts) -> list[BaseTool]:
                 return dumps({"error": str(exc)})
 
     @tool
+    def report_experiments() -> str:
+        """The running and finished experiments (subject, CTA, format, send hour) with each
+        variant's results and chance of being best, and nurture's uplift over the holdout
+        cohort that gets only the plain drip (with a 95 % interval)."""
+        with session_scope(engine) as session:
+            settings = parts.settings
+            return dumps(
+                overview(session, share=settings.holdout_share, salt=settings.holdout_salt)
+            )
+
+    @tool
     def design_sequence(
         goal: str, segment: str | None = None, days: int = 60, touches: int | None = None
     ) -> str:
@@ -200,6 +212,7 @@ def work_tools(parts: NurtureParts) -> list[BaseTool]:
         schedule_touch,
         hand_off_to_sdr,
         pipeline_summary,
+        report_experiments,
         design_sequence,
         save_sequence,
         list_sequences,

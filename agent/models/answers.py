@@ -38,6 +38,8 @@ CAPABILITIES: tuple[tuple[str, str], ...] = (
     ("show_sequence", "show one: *show the \"core\" sequence*"),
     ("set_sequence_status", "pause, resume or archive one: *pause the \"core\" sequence*"),
     ("list_approvals", "show what waits for approval: *what's waiting for approval?*"),
+    ("top_leads", "rank the hottest open leads: *who are our hottest leads?*"),
+    ("report_experiments", "see the experiments and the holdout: *how are the experiments doing?*"),
 )  # fmt: skip
 
 

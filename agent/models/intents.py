@@ -29,7 +29,7 @@ INTENTS = (
     "design_sequence", "save_sequence", "set_sequence_status", "show_sequence",
     "list_sequences", "list_approvals", "hand_off", "schedule_touch", "draft_video",
     "draft_email", "explain_score", "segment_lead", "pipeline_summary", "search_content",
-    "find_leads", "top_leads", "help",
+    "find_leads", "top_leads", "report_experiments", "help",
 )  # fmt: skip
 
 
@@ -141,7 +141,19 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "pipeline_summary", (r"\bhow many\b", r"\b(?:leads?|mqls?|sqls?|deals?|hand-?offs?)\b"), 3
     ),
-    Rule("top_leads", (r"\b(?:best|hottest|hot|top|warmest|priority)\b", LEAD_NOUN), 4),
+    Rule(
+        "top_leads",
+        (r"\b(?:best|hottest|hot|top|warmest|priority)\b", r"\b(?:leads|prospects)\b"),
+        7,
+    ),
+    Rule(
+        "report_experiments",
+        (
+            r"\bexperiments?\b|\bbandits?\b|\ba/b(?: tests?)?\b|\bvariants?\b"
+            r"|\bholdout\b|\buplift\b",
+        ),
+        4,
+    ),
     Rule("top_leads", (r"\bwhich\b", LEAD_NOUN, r"\b(?:call|contact|focus|prioriti[sz]e)\b"), 5),
     Rule("search_content", (CONTENT_NOUN,), 2),
     Rule(

@@ -197,6 +197,8 @@ _CHAT_TOOLS = frozenset(
         "show_sequence",
         "set_sequence_status",
         "list_approvals",
+        "top_leads",
+        "report_experiments",
     )
 )
 

@@ -471,7 +471,28 @@ def plan_approvals(request: Request, conversation: Conversation, toolbox: Toolbo
 
 
 def plan_top_leads(request: Request, conversation: Conversation, toolbox: Toolbox) -> Step:
-    return Reply(answers.TOP_LEADS)
+    if not toolbox.has("top_leads"):
+        return Reply(answers.TOP_LEADS)
+    run = conversation.run("top_leads")
+    if run is None:
+        args: dict[str, Any] = {}
+        if request.slots.segment:
+            args["segment"] = request.slots.segment
+        return (toolbox.call("top_leads", **args),)
+    if run.error:
+        return Reply(answers.failure(run))
+    return Reply(report_answers.top_leads(run))
+
+
+def plan_experiments(request: Request, conversation: Conversation, toolbox: Toolbox) -> Step:
+    if not toolbox.has("report_experiments"):
+        return Reply(answers.missing_tool("report_experiments", "report on experiments"))
+    run = conversation.run("report_experiments")
+    if run is None:
+        return (toolbox.call("report_experiments"),)
+    if run.error:
+        return Reply(answers.failure(run))
+    return Reply(report_answers.experiments(run))
 
 
 def plan_help(request: Request, conversation: Conversation, toolbox: Toolbox) -> Step:
@@ -495,6 +516,7 @@ PLANNERS: dict[str, Callable[[Request, Conversation, Toolbox], Step]] = {
     "set_sequence_status": plan_set_status,
     "list_approvals": plan_approvals,
     "top_leads": plan_top_leads,
+    "report_experiments": plan_experiments,
     "help": plan_help,
 }
 

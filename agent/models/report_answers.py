@@ -333,3 +333,48 @@ def status_changed(run: ToolRun, name: str, status: str) -> str:
     result = run.result if isinstance(run.result, dict) else {}
     now = pick(result, "status") or status
     return f"The sequence **{pick(result, 'name') or name}** is now **{now}**."
+
+
+# --- leads and experiments -----------------------------------------------------------------
+
+
+def top_leads(run: ToolRun) -> str:
+    found = records(run.result)
+    if not found:
+        return "No open lead has a score yet: import events and run `nurture score rescore`."
+    lines = [f"The {len(found)} hottest open leads:"]
+    for item in found[:MAX_LISTED]:
+        who = ", ".join(str(b) for b in (pick(item, "role"), pick(item, "company")) if b)
+        why = "; ".join(str(f) for f in as_list(pick(item, "factors") or [])[:3])
+        lines.append(
+            f"- **#{pick(item, 'lead_id')} {pick(item, 'name')}**"
+            + (f" ({who})" if who else "")
+            + f": score {number('score', pick(item, 'score'))}, decile {pick(item, 'decile')}"
+            + (f"; why: {why}" if why else "")
+        )
+    return "\n".join(lines)
+
+
+def experiments(run: ToolRun) -> str:
+    result = run.result if isinstance(run.result, dict) else {}
+    found = [dict(e) for e in as_list(result.get("experiments")) if isinstance(e, Mapping)]
+    if not found:
+        lines = ["No experiments yet: `nurture experiment create` starts one."]
+    else:
+        lines = [f"**{len(found)} experiment{'s' if len(found) != 1 else ''}**"]
+    for item in found[:MAX_LISTED]:
+        lines.append(
+            f"- **{pick(item, 'name') or pick(item, 'dimension')}** "
+            f"({pick(item, 'segment')}, {pick(item, 'dimension')}, "
+            f"objective {pick(item, 'objective')}, {pick(item, 'status')})"
+        )
+        for arm in [dict(a) for a in as_list(pick(item, "arms") or []) if isinstance(a, Mapping)]:
+            best = pick(arm, "p_best")
+            lines.append(
+                f"  - {inline(pick(arm, 'value'))}: {pick(arm, 'successes')}/{pick(arm, 'trials')}"
+                + (f", P(best) {number('share', best)}" if best is not None else "")
+            )
+    holdout = result.get("holdout")
+    if isinstance(holdout, Mapping):
+        lines.append(f"\nHoldout: {compact(dict(holdout))}")
+    return "\n".join(lines)

@@ -217,3 +217,20 @@ def test_injection_in_lead_notes_changes_nothing_and_goes_to_a_human(runtime: Ru
     for other in ("ravi@acme.example", "Ravi", "meera@bluefin.example", "Kofi"):
         assert other not in draft.body
     assert "admin mode" not in draft.body and "phone" not in draft.body.lower()
+
+
+def test_a_manager_asks_for_the_hottest_leads(runtime: Runtime) -> None:
+    messages = ask(runtime, "who are our hottest leads?")
+    assert tools_called(messages) == ["top_leads"]
+    leads = tool_result(messages, "top_leads")["leads"]
+    scores = [lead["score"] for lead in leads]
+    assert scores == sorted(scores, reverse=True) and leads[0]["name"] == "Ravi Iyer"
+    assert "Ravi Iyer" in answer(messages)
+
+
+def test_experiments_are_visible_in_chat(runtime: Runtime) -> None:
+    messages = ask(runtime, "how are the experiments doing?")
+    assert tools_called(messages) == ["report_experiments"]
+    report = tool_result(messages, "report_experiments")
+    assert report["experiments"] == [] and "holdout" in report
+    assert "No experiments yet" in answer(messages)

@@ -93,3 +93,11 @@ def holdout_report(
         "since": since.isoformat() if since else None,
         **result,
     }
+
+
+def overview(session: Session, *, share: float, salt: str) -> dict[str, Any]:
+    """Every experiment and the holdout's uplift: what the CLI and the chat report."""
+    return {
+        "experiments": experiments_report(session),
+        "holdout": holdout_report(session, share=share, salt=salt),
+    }

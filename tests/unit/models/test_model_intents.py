@@ -71,7 +71,17 @@ PHRASINGS: dict[str, list[str]] = {
         "what whitepapers could I send to a CFO?",
     ],
     "find_leads": ["find leads at Acme", "who is Acme's VP?", "look up contacts at Kestrel Bank"],
-    "top_leads": ["what are our best leads?", "which leads should I call today?", "list hot leads"],
+    "top_leads": [
+        "what are our best leads?",
+        "which leads should I call today?",
+        "list hot leads",
+        "who are our hottest leads?",
+    ],
+    "report_experiments": [
+        "how are the experiments doing?",
+        "which subject line variant is winning?",
+        "what's the uplift over the holdout?",
+    ],
     "help": ["help", "what can you do?"],
 }
 
