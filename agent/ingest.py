@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -364,11 +365,16 @@ def validate_events(
 
 
 def write_events(
-    engine: Engine, rows: Sequence[dict[str, Any]], *, rules: RuleSet | None = None
+    engine: Engine,
+    rows: Sequence[dict[str, Any]],
+    *,
+    rules: RuleSet | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Store events (idempotent by source event id) and apply what must happen at once:
     an unsubscribe or bounce puts the address on the suppression list in the same transaction,
-    and the trigger rules fire on the new events there too (a replayed event fires nothing)."""
+    and the trigger rules fire on the new events there too (a replayed event fires nothing).
+    `now` (default: the clock) is what trigger freshness and scheduled actions count from."""
     try:
         rules = rules if rules is not None else trigger_rules()
     except TriggerError as exc:
@@ -385,7 +391,7 @@ def write_events(
                 if kind == "unsubscribe" and not lead.do_not_email:
                     lead.do_not_email = True
                     session.add(lead)
-        evaluate.on_events(session, fresh, rules=rules, before=before)
+        evaluate.on_events(session, fresh, rules=rules, before=before, now=now)
         reward_variants(session, fresh)
     return inserted
 
