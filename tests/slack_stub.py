@@ -52,6 +52,7 @@ class Call:
 class SlackStub:
     calls: list[Call] = field(default_factory=list)
     fail: dict[str, str] = field(default_factory=dict)  # method -> Slack error to answer
+    throttle: dict[str, int] = field(default_factory=dict)  # method -> 429s before answering
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -73,6 +74,11 @@ class SlackStub:
                 return JSONResponse({"ok": False, "error": "invalid_auth"})
             if method in self.fail:
                 return JSONResponse({"ok": False, "error": self.fail[method]})
+            if self.throttle.get(method):
+                self.throttle[method] -= 1
+                return JSONResponse(
+                    {"ok": False, "error": "ratelimited"}, 429, headers={"Retry-After": "1"}
+                )
             return JSONResponse(self._answer(method, args))
 
         return api

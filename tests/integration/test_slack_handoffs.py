@@ -208,6 +208,14 @@ def test_without_a_manager_the_escalation_says_whom_to_add(engine: Engine, tmp_p
         assert "No manager to escalate to: add one to NURTURE_SLACK_USERS" in note.text()
 
 
+def test_a_rate_limited_post_waits_and_goes_through(served: Served) -> None:
+    _, approval_id = paused_draft(served)
+    served.stub.throttle["chat.postMessage"] = 1
+    assert upkeep(served, MONDAY_9)["approval_cards_posted"] == 1
+    assert [c.method for c in served.stub.calls] == ["chat.postMessage", "chat.postMessage"]
+    assert card_row(served.engine, "approval", approval_id).ts is not None
+
+
 def test_a_refused_post_is_retried_on_a_later_pass(served: Served) -> None:
     _, approval_id = paused_draft(served)
     served.stub.fail["chat.postMessage"] = "channel_not_found"

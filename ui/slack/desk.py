@@ -18,6 +18,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlmodel import Session
 
 from agent.approvals import ApprovalError, decide
@@ -49,7 +50,10 @@ def utc_now() -> datetime:
 
 
 def make_client(config: SlackConfig) -> WebClient:
-    return WebClient(token=config.bot_token, base_url=config.api_base_url, timeout=15)
+    client = WebClient(token=config.bot_token, base_url=config.api_base_url, timeout=15)
+    # Slack answers bursts (a backlog of cards) with 429 and Retry-After: wait, then go on.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    return client
 
 
 class SharedAgent:
