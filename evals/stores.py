@@ -61,7 +61,8 @@ class CaseStores:
                     lead = lead.model_copy(
                         update={"attributes": {**lead.attributes, "notes": case.notes}}
                     )
-                lead_id = _add_lead(session, lead, case.email, where=f"case {case.id}")
+                where = f"{case.file}: case {case.id}" if case.file else f"case {case.id}"
+                lead_id = _add_lead(session, lead, case.email, where=where)
                 _add_events(session, lead_id, case.events, self.now, prefix=case.id)
                 for number, touch in enumerate(case.touches):
                     session.add(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from evals.cases import DEFAULT_NOW, DatasetError, load_dataset, moment
+from evals.stores import CaseStores
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -118,3 +119,12 @@ cases:
     assert twin.lead.first_name is None and twin.lead.company == "Acme"
     assert twin.events[0].properties == {"page": "/x"}
     assert twin.events[1].properties == {"message": "Are classes live?"}
+
+
+def test_a_lead_the_store_would_refuse_is_named_with_its_file_and_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "cases:\n  - id: mars\n    lead: {timezone: Mars/Olympus}\n")
+    [case] = load_dataset(path, population=None).cases
+    stores = CaseStores(tmp_path / "stores", [], NOW)
+    with pytest.raises(DatasetError) as caught:
+        stores.open(case, tmp_path / "case")
+    assert str(caught.value).startswith(f"{path}: case mars: lead.timezone")
