@@ -58,7 +58,11 @@ def run(
     ] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
-    """Run every case through the nurture graph, evaluate, store the run and apply the gate."""
+    """Run every case through the nurture graph, evaluate, store the run and apply the gate.
+
+    Exit code 0: the gate passed. 1: a must-pass case failed, or a pass rate (overall or of an
+    evaluator) dropped more than --max-drop against --baseline. 2: the run could not start.
+    """
     from evals.runner import EvalError, EvalOptions, run_evals
 
     runtime = open_runtime()
@@ -129,8 +133,11 @@ def report(
         str | None, typer.Option(help="compare with this run (default: the run's own baseline)")
     ] = None,
 ) -> None:
-    """An HTML page: pass rates per evaluator and case, regressions and improvements against
-    the baseline, and the changed drafts side by side."""
+    """Write the HTML report of a run: rates, regressions, improvements, changed drafts.
+
+    Pass rates per evaluator and per case, what regressed or improved against the baseline
+    (highlighted), and every changed draft beside the baseline's. No external assets.
+    """
     from evals.records import RunRecord
     from evals.report import render_report
 
