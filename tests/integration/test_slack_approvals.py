@@ -297,3 +297,13 @@ def test_the_ack_does_not_wait_for_the_agent(served: Served) -> None:
     release.set()
     update_of(served, approval_id)  # the card is rewritten after the verdict is recorded
     assert approval(served.engine, approval_id).status == "approved"
+
+
+def test_a_form_that_cannot_open_says_so(served: Served) -> None:
+    _, approval_id = paused_draft(served)
+    posted_card(served, approval_id)
+    served.stub.fail["views.open"] = "expired_trigger_id"
+    press(served, "edit_draft", approval_id, "U0SDR1")
+    [told] = served.stub.wait_for("chat.postEphemeral")
+    assert told.args["text"] == "The form could not open in time; click again."
+    assert approval(served.engine, approval_id).status == "pending"

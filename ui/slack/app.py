@@ -10,6 +10,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk.errors import SlackApiError
 
 from ui.slack.blocks import (
     ACCEPT_HANDOFF,
@@ -110,7 +111,11 @@ class Listeners:
             self.desk.tell(channel, user, reply.message or "")
             return
         metadata = {"kind": kind, "id": ref_id, "channel": channel}
-        self.desk.client.views_open(trigger_id=body["trigger_id"], view=build(record, metadata))
+        try:
+            self.desk.client.views_open(trigger_id=body["trigger_id"], view=build(record, metadata))
+        except SlackApiError as exc:  # e.g. the trigger expired while the server was busy
+            log.warning("could not open the %s form for %s: %s", kind, ref_id, exc)
+            self.desk.tell(channel, user, "The form could not open in time; click again.")
 
     # --- modal submissions -----------------------------------------------------------------
 
