@@ -167,6 +167,9 @@ def run_evals(
             )
     finally:
         if cache is not None:
+            for used in (model, judge):  # models handed in outlive this run's cache file
+                if used is not None and used.cache is cache:
+                    used.cache = None
             cache.close()
     record = RunRecord(
         run_id=f"{started:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
