@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -123,8 +123,3 @@ def open_cards(session: Session, *, kind: CardKind) -> list[SlackCard]:
         .order_by(col(SlackCard.id))
     )
     return list(session.exec(stmt))
-
-
-def forget_card(session: Session, *, card_id: int) -> None:
-    """Drop a card row (its message was deleted in Slack): the next pass posts a new one."""
-    session.execute(delete(SlackCard).where(col(SlackCard.id) == card_id))

@@ -83,16 +83,6 @@ def handoff_record(
     return view
 
 
-def lead_owner_of_approval(session: Session, approval_id: int) -> str | None:
-    row = session.exec(
-        select(Lead.owner)
-        .join(Draft, col(Draft.lead_id) == Lead.id)
-        .join(Approval, col(Approval.draft_id) == Draft.id)
-        .where(Approval.id == approval_id)
-    ).first()
-    return row
-
-
 # How a card names the event that woke the agent.
 TRIGGER_LABELS = {
     "demo_request": "asked for a demo",
