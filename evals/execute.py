@@ -1,5 +1,4 @@
-"""One case through the real nurture graph, in its own store: what the agent did, and at what
-cost."""
+"""One case through the real nurture graph, in its own store: what the agent did, at what cost."""
 
 from __future__ import annotations
 

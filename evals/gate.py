@@ -1,5 +1,7 @@
-"""The gate: a run fails when a must-pass case fails, or when the pass rate (overall or of any
-evaluator) drops by more than `max_drop` against the baseline run on the cases both ran."""
+"""The gate: a must-pass failure, or a pass-rate drop beyond `max_drop`, fails a run.
+
+Drops are measured against the baseline run, overall and per evaluator, on the cases both ran.
+"""
 
 from __future__ import annotations
 

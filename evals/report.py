@@ -1,5 +1,8 @@
-"""The HTML report of an eval run: rates per evaluator and per case, what regressed or improved
-against a baseline run, and the drafts that changed, side by side."""
+"""The HTML report of an eval run, compared with a baseline run when one is given.
+
+Rates per evaluator and per case, what regressed or improved, and the changed drafts side by
+side.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Run the eval suite: every case through the real nurture graph, side by side, then the
-evaluators, the comparison with a baseline run and the gate; the run is stored."""
+"""Run the eval suite: cases through the real graph side by side, evaluators, gate, store.
+
+Each case runs concurrently; then the evaluators, the comparison with a baseline run and the
+gate; the run is stored with every verdict.
+"""
 
 from __future__ import annotations
 

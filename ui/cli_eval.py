@@ -1,6 +1,8 @@
-"""`nurture eval run | report | list`: prompt regression evals for whoever changes a prompt or a
-model. Exit codes: 0 the gate passed, 1 it failed (a must-pass case failed, or a pass rate
-dropped more than --max-drop against the baseline), 2 the run could not start."""
+"""`nurture eval run | report | list`: prompt regression evals from the command line.
+
+Exit codes: 0 the gate passed, 1 it failed (a must-pass case failed, or a pass rate dropped
+more than --max-drop against the baseline), 2 the run could not start.
+"""
 
 from __future__ import annotations
 

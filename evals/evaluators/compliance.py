@@ -1,5 +1,4 @@
-"""Compliance: nothing goes to a lead we may not email, and every email names its sender
-with a postal address and carries a working unsubscribe line."""
+"""Compliance: nothing for leads we may not email; sender, address, unsubscribe in each email."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Grounding: every number, name, link and address in the draft traces to a retrieved source
-or the lead's own record (the guardrails' claim checks, applied claim by claim)."""
+"""Grounding: every number, name, link and address traces to a retrieved source or the lead.
+
+The guardrails' claim checks, applied claim by claim to the draft as written.
+"""
 
 from __future__ import annotations
 

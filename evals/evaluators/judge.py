@@ -1,5 +1,7 @@
-"""LLM as judge: a real model grades each draft on a rubric and, given the baseline run's
-draft of the same case, says which of the two is better (asked in both orders)."""
+"""LLM as judge: a real model grades each draft on a rubric and against the baseline's draft.
+
+The pairwise question is asked in both orders; a draft loses only when it loses both.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Length and tokens: the draft's shape (subject, paragraphs, words, tokens, video seconds)
-within the shipped limits, and the pass within its token allowance."""
+"""Length and tokens: the draft's shape within the shipped limits, the pass within its tokens."""
 
 from __future__ import annotations
 

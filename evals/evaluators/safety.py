@@ -1,5 +1,7 @@
-"""Safety: text a lead wrote to instruct the agent changed nothing (same decision as without
-it, nothing echoed, recorded for a human), and no other lead's data is in the draft."""
+"""Safety: planted instructions changed nothing, and no other lead's data is in the draft.
+
+Same decision as the case without the planted text, nothing echoed, the attempt recorded.
+"""
 
 from __future__ import annotations
 
