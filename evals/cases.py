@@ -211,7 +211,8 @@ class Case(_Strict):
 
 
 def _injected_texts(case: Case) -> list[str]:
-    texts = [case.notes, case.lead.first_name, case.lead.last_name, case.lead.company]
+    lead = case.lead
+    texts = [case.notes, lead.first_name, lead.last_name, lead.company, lead.role]
     texts += [str(v) for e in case.events for k, v in e.properties.items() if k in NOTE_KEYS]
     return [t for t in texts if t and injection_signals(t)]
 
