@@ -401,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     full.add_argument("--profile", type=Path, default=None, help="write cProfile stats")
     full.add_argument("--workers", type=int, default=None, help="default: up to the cores")
     full.add_argument("--repeat", type=int, default=1, help="measure this many times")
+    full.add_argument("--workdir", type=Path, default=None, help="temp data here")
     args = parser.parse_args(argv)
     if args.command == "measure":
         result = measure(
@@ -417,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
             profile_to=args.profile,
             workers=args.workers,
             repeat=args.repeat,
+            workdir=args.workdir,
         )
     print(json.dumps(result))
     return 0

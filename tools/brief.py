@@ -16,9 +16,8 @@ from sqlmodel import Session, col, select
 from store import crud
 from store.models import Event, Lead, Touch, TouchStatus, utcnow
 from tools.drafting.personal import company_website
-from tools.profile import profile_of
+from tools.profile import lead_themes, profile_of
 from tools.schemas import LeadBrief, Stage
-from tools.segments.themes import lead_themes
 
 EVENT_LABELS = {
     "demo_request": "asked for a demo",

@@ -1,4 +1,5 @@
-"""Lead profiles: one row per lead with its fields, attributes and behaviour aggregates.
+"""Lead profiles: one row per lead with its fields, attributes and behaviour aggregates (and,
+on demand, the course theme the lead engaged with most).
 
 Scoring, rules and segments all read this frame, so a lead looks the same to each of them.
 Batches read each lead's events (lead, type, time) in index order and count them with numpy; one
@@ -9,7 +10,7 @@ the same numbers (the tests compare them).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
@@ -331,9 +332,20 @@ def profile_frame(
 ) -> pd.DataFrame:
     """Leads joined with their behaviour; leads without events get zero counts."""
     now = now or datetime.now(UTC)
+    if lead_ids is not None and len(lead_ids) > IN_LIST_MAX:
+        # SQLite takes at most 32,766 bound parameters: long id lists go in parts.
+        ids = list(lead_ids)
+        parts = [
+            profile_frame(session, now=now, lead_ids=ids[start : start + IN_LIST_MAX])
+            for start in range(0, len(ids), IN_LIST_MAX)
+        ]
+        return pd.concat(parts)
     leads = lead_frame(session, lead_ids=lead_ids)
     behaviour = behaviour_frame(session, now=now, lead_ids=lead_ids)
     return _with_behaviour(leads, behaviour)
+
+
+IN_LIST_MAX = 20_000
 
 
 def lead_id_chunks(session: Session, *, chunk_size: int) -> Iterator[list[int]]:
@@ -388,3 +400,58 @@ def profile_chunks(
         first, last_id = int(leads.index[0]), int(leads.index[-1])
         behaviour = behaviour_frame(session, now=now, id_range=(first, last_id))
         yield _with_behaviour(leads, behaviour)
+
+
+# --- content theme ---------------------------------------------------------------------------
+# Each lead's content theme: the course it engaged with most, decided the same way everywhere.
+# Course pages (`/courses/<theme>` and pages under it) and events naming a `course` count;
+# other site pages are no theme. Ties go to the most recent, then the alphabetically first
+# theme, so the single-lead and batch paths agree on every database (a tie must not flip a
+# segment). Read on demand: few segments need it, and it reads the events' JSON properties.
+
+THEME_CHUNK = 500
+COURSE_PREFIX = "/courses/"
+
+
+def theme_of(raw: str | None) -> str | None:
+    """'/courses/data-science/syllabus' -> 'data-science'; a course key as is; '/faq' -> None."""
+    if not raw:
+        return None
+    if raw.startswith(COURSE_PREFIX):
+        return raw.removeprefix(COURSE_PREFIX).split("/", 1)[0].split("?", 1)[0] or None
+    return None if raw.startswith("/") or "/" in raw else raw
+
+
+def lead_themes(
+    session: Session, *, lead_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, str]:
+    """{lead id: theme} for the leads that engaged with any course (events up to `now`)."""
+    source = func.coalesce(
+        Event.properties["course"].as_string(), Event.properties["path"].as_string()
+    )
+    ids = sorted(set(lead_ids))
+    tallies: dict[int, dict[str, list[Any]]] = {}
+    for start in range(0, len(ids), THEME_CHUNK):
+        stmt = (
+            select(
+                col(Event.lead_id),
+                source.label("raw"),
+                func.count().label("n"),
+                func.max(Event.occurred_at).label("last"),
+            )
+            .where(col(Event.lead_id).in_(ids[start : start + THEME_CHUNK]), source.is_not(None))
+            .group_by(col(Event.lead_id), source)
+        )
+        if now is not None:
+            stmt = stmt.where(col(Event.occurred_at) <= now)
+        for lead_id, raw, n, last in session.execute(stmt):
+            theme = theme_of(raw)
+            if theme is None:
+                continue
+            tally = tallies.setdefault(lead_id, {}).setdefault(theme, [0, None])
+            tally[0] += n
+            tally[1] = last if tally[1] is None else max(tally[1], last)
+    return {
+        lead_id: max(sorted(found.items()), key=lambda item: (item[1][0], str(item[1][1])))[0]
+        for lead_id, found in tallies.items()
+    }

@@ -119,11 +119,20 @@ def sample_store(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
     yield engine
 
 
-def test_sample_profiles_batch_equal_single(sample_store: Engine) -> None:
+def test_sample_profiles_batch_equal_single(
+    sample_store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with session_scope(sample_store) as s:
         frame = profile.profile_frame(s, now=NOW)
         assert frame["events_total"].sum() > 1000
         assert_frame_matches_single_leads(s, frame, NOW)
+        monkeypatch.setattr(profile, "IN_LIST_MAX", 150)  # long id lists are read in parts
+        ids = [int(i) for i in frame.index[::-1]]
+        parts = profile.profile_frame(s, now=NOW, lead_ids=ids)
+    assert sorted(parts.index) == sorted(frame.index)
+    for lead_id in frame.index[::9]:
+        row, other = frame.loc[lead_id].to_dict(), parts.loc[lead_id].to_dict()
+        assert all(same(v, other.get(k)) for k, v in row.items()), lead_id
 
 
 def stored_scores(engine: Engine) -> dict[int, tuple[Any, ...]]:

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from store import crud
-from tools.profile import profile_chunks, profile_frame, profile_of
+from tools.profile import lead_themes, profile_chunks, profile_frame, profile_of
 from tools.segments.membership import (
     Changes,
     merged_targets,
@@ -30,7 +30,6 @@ from tools.segments.rules import (
     evaluate_frame,
     match,
 )
-from tools.segments.themes import lead_themes
 
 THEME_FIELD = "content_theme"
 

@@ -303,7 +303,7 @@ def test_default_file_has_four_to_six_segment_families() -> None:
 
 
 def test_theme_of_reads_course_pages_and_keys_only() -> None:
-    from tools.segments.themes import theme_of
+    from tools.profile import theme_of
 
     assert theme_of("/courses/data-science") == "data-science"
     assert theme_of("/courses/data-science/syllabus") == "data-science"
