@@ -257,6 +257,7 @@ def delete_feedback(session: Session, *, feedback_id: str) -> bool:
     if row is None:
         return False
     session.delete(row)
+    session.flush()
     return True
 
 

@@ -14,7 +14,7 @@ from chainlit.types import ThreadDict
 
 from agent.models.factory import describe_model
 from agent.wiring import WiringError
-from ui.chat import review
+from ui.chat import commands, review
 from ui.chat.history import NurtureDataLayer
 from ui.chat.mount import element_url
 from ui.chat.services import services
@@ -116,16 +116,16 @@ async def answer(message: cl.Message) -> None:
         return
     text = message.content.strip()
     command = (message.command or "").lower()
-    if command == "review" or review.queue_request(text):
+    if command == "review" or commands.queue_request(text):
         await review.show_queue(user)
         return
-    if command == "team" or review.team_request(text):
+    if command == "team" or commands.team_request(text):
         if user.sees_team():
             await review.show_team(user)
         else:
             await cl.Message(content="The team view is for managers.").send()
         return
-    decision = review.decision_request(text)
+    decision = commands.decision_request(text)
     if decision is not None:
         verb, approval_id, rest = decision
         await review.decide_draft(user, approval_id, verb, rest)
@@ -140,17 +140,26 @@ async def answer(message: cl.Message) -> None:
 
 @cl.action_callback("approve_draft")
 async def approve(action: cl.Action) -> None:
-    await review.decide_draft(signed_in(), int(action.payload["approval_id"]), "approve")
+    await _decide_from_button(action, "approve")
 
 
 @cl.action_callback("edit_draft")
 async def edit(action: cl.Action) -> None:
-    await review.decide_draft(signed_in(), int(action.payload["approval_id"]), "edit")
+    await _decide_from_button(action, "edit")
 
 
 @cl.action_callback("reject_draft")
 async def reject(action: cl.Action) -> None:
-    await review.decide_draft(signed_in(), int(action.payload["approval_id"]), "reject")
+    await _decide_from_button(action, "reject")
+
+
+async def _decide_from_button(action: cl.Action, verb: str) -> None:
+    try:
+        await review.decide_draft(signed_in(), int(action.payload["approval_id"]), verb)
+    finally:
+        # Asking for a reason or new text marks the session busy again afterwards; a button's
+        # callback is not a message, so nothing else would tell the page it is done.
+        await cl.context.emitter.task_end()
 
 
 async def _offer_commands() -> None:

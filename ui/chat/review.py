@@ -5,7 +5,6 @@ and the team's view for managers."""
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from agent.approvals import ApprovalError, Outcome, decide, list_approvals
 from agent.nurture.run import Verdict
 from agent.wiring import WiringError
 from store.db import session_scope
+from ui.chat.commands import parse_edit
 from ui.chat.services import services
 from ui.chat.users import ChatUser
 
@@ -24,34 +24,6 @@ from ui.chat.users import ChatUser
 QUEUE_PAGE = 10
 TEAM_DAYS = 30
 VERBS = {"approved": "Approved", "edited": "Edited and approved", "rejected": "Rejected"}
-QUEUE_WORDS = re.compile(
-    r"^\s*/?(?:review|approvals|queue|(?:show\s+(?:me\s+)?)?(?:the\s+)?(?:approval|review)\s+queue)"
-    r"\s*[.!?]?\s*$",
-    re.I,
-)
-TEAM_WORDS = re.compile(
-    r"^\s*/?(?:team|(?:show\s+(?:me\s+)?)?(?:the|my)\s+team)\s*[.!?]?\s*$", re.I
-)
-DECISION_WORDS = re.compile(
-    r"^\s*(approve|edit|reject)\s+(?:draft\s+|approval\s+)?#?(\d+)\b[\s:,.-]*(?:because\s+)?(.*)$",
-    re.I | re.S,
-)
-
-
-def queue_request(text: str) -> bool:
-    return bool(QUEUE_WORDS.match(text))
-
-
-def team_request(text: str) -> bool:
-    return bool(TEAM_WORDS.match(text))
-
-
-def decision_request(text: str) -> tuple[str, int, str] | None:
-    """`approve 12`, `reject #12: wrong product`, `edit 12` -> (verb, id, rest)."""
-    found = DECISION_WORDS.match(text)
-    if found is None:
-        return None
-    return found.group(1).lower(), int(found.group(2)), found.group(3).strip()
 
 
 async def show_queue(user: ChatUser) -> None:
@@ -177,15 +149,6 @@ async def _verdict(user: ChatUser, approval_id: int, verb: str, given: str) -> V
         return None
     subject, body = parse_edit(text)
     return Verdict(status="edited", by=user.name, subject=subject, body=body)
-
-
-def parse_edit(text: str) -> tuple[str | None, str | None]:
-    """`Subject: ...` on the first line (optional), then the body (optional)."""
-    first, _, rest = text.strip().partition("\n")
-    if first.lower().startswith("subject:"):
-        subject = first.split(":", 1)[1].strip() or None
-        return subject, rest.strip() or None
-    return None, text.strip() or None
 
 
 async def _ask(question: str) -> str:
