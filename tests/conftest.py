@@ -100,3 +100,26 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def runtime(settings: Settings, engine: Engine) -> Runtime:
     return Runtime(settings=settings, engine=engine)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool
+) -> Iterator[str]:
+    """A database URL as a user sets it, for code that opens its own connections (another
+    process, a checkpointer): a SQLite file, or an empty PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nurture.db'}"
+        return
+    if not pg_available:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (start it: see .ci/run)")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

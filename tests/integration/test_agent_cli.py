@@ -7,49 +7,31 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from agent.settings import get_settings
 from store.db import make_engine, session_scope
 from store.models import Approval, Draft, Lead, Touch, TouchStatus
-from tests.conftest import PG_URL
 from ui.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 NURTURE = [sys.executable, "-m", "ui.cli"]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def env(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool) -> Iterator[dict]:
-    """The environment a user would set: a var folder, and PostgreSQL when asked."""
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict:
+    """The environment a user would set: a var folder and the database."""
     values = {**os.environ, "NURTURE_VAR_DIR": str(tmp_path / "var"), "NURTURE_ENV": "test"}
     values.pop("OPENAI_API_KEY", None)
     values.pop("OPENAI_BASE_URL", None)
-    if request.param == "sqlite":
-        values["DATABASE_URL"] = ""
-        yield values
-        return
-    if not pg_available:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    values["DATABASE_URL"] = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    try:
-        yield values
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    values["DATABASE_URL"] = "" if database_url.startswith("sqlite") else database_url
+    return values
 
 
 def nurture(env: dict, *args: str, code: int = 0) -> str:

@@ -6,20 +6,17 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from agent.nurture.run import NurtureAgent, Verdict, due_lead_ids
 from store.db import make_engine, migrate, session_scope
 from store.models import AgentRun, Approval, Draft, Event, Handoff, Lead, Touch, TouchStatus
-from tests.conftest import PG_URL
 from tests.nurture_fakes import fake_deps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,27 +195,6 @@ def test_due_leads(engine: Engine) -> None:
 
 
 # --- durable: pause in one process, resume in another ---------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nurture.db'}"
-        return
-    if not pg_available:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _in_process(*args: str) -> dict[str, Any]:

@@ -11,47 +11,22 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
-from sqlalchemy import text
 from sqlmodel import select
 
 from store.db import make_engine, migrate, session_scope
 from store.models import OutboxMessage, TouchStatus
-from tests.conftest import PG_URL
 from tests.outbox_proc import LEASE_S
 from tests.smtp_server import Recorder, smtp_server
 from tests.trigger_helpers import WEDNESDAY, add_lead, add_touch, touch_of
 
 ROOT = Path(__file__).resolve().parents[2]
 RESTART = WEDNESDAY + timedelta(seconds=2 * LEASE_S)  # after the dead worker's lease ran out
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nurture.db'}"
-        return
-    if not pg_available:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def start_sender(url: str, var_dir: Path, port: int, now_iso: str) -> subprocess.Popen[str]:

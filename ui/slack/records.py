@@ -12,6 +12,7 @@ from agent.approvals import card
 from knowledge.library import LibraryError, load_library
 from store import crud
 from store.models import AgentRun, Approval, Draft, Handoff, Lead, Touch
+from tools.brief import label
 from tools.handoff import REJECT_REASONS, handoff_view
 
 
@@ -83,21 +84,6 @@ def handoff_record(
     return view
 
 
-# How a card names the event that woke the agent.
-TRIGGER_LABELS = {
-    "demo_request": "asked for a demo",
-    "pricing_page_view": "viewed pricing",
-    "trial_signup": "signed up for a trial",
-    "email_reply": "replied to an email",
-    "content_download": "downloaded content",
-    "webinar_attended": "attended a webinar",
-    "video_watched": "watched a video",
-    "form_submit": "submitted a form",
-    "product_milestone": "reached a product milestone",
-    "email_click": "clicked an email",
-    "email_open": "opened an email",
-    "page_view": "visited the site",
-}
 
 
 def _action_reason(text: str | None) -> str | None:
@@ -111,7 +97,7 @@ def _action_reason(text: str | None) -> str | None:
 def _trigger_label(trigger: str | None) -> str | None:
     if not trigger:
         return None
-    return TRIGGER_LABELS.get(trigger, trigger.replace("_", " "))
+    return label(trigger)
 
 
 @lru_cache(maxsize=1)
