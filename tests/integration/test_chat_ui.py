@@ -11,8 +11,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -149,9 +151,32 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, l
 
 
 @pytest.fixture(scope="module")
-def server(store: tuple[Runtime, list[int]]) -> Iterator[str]:
-    """`nurture serve` in its own process, on the prepared store, with nothing from outside."""
+def servers(store: tuple[Runtime, list[int]]) -> Iterator[dict[str, str]]:
+    """`nurture serve` in its own process on the prepared store, twice, started together: with
+    the offline model, and with a model server that cannot be reached."""
     runtime, _ = store
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        bases = {
+            "offline": stack.enter_context(_serve(runtime, "offline", {})),
+            # Port 9 (discard) has no listener: the first model call fails at once.
+            "unreachable": stack.enter_context(
+                _serve(
+                    runtime,
+                    "unreachable",
+                    {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "NURTURE_MODEL_MAX_RETRIES": "0"},
+                )
+            ),
+        }
+        for base in bases.values():
+            _wait_healthy(base)
+        # The second one loads its chat while the first is driven.
+        threading.Thread(target=_load_chat, args=(bases["unreachable"],), daemon=True).start()
+        yield bases
+
+
+@contextmanager
+def _serve(runtime: Runtime, name: str, overrides: dict[str, str]) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
@@ -164,9 +189,9 @@ def server(store: tuple[Runtime, list[int]]) -> Iterator[str]:
         "OPENAI_BASE_URL": "",
         "DATABASE_URL": "",
         "CHROMA_HOST": "",
+        **overrides,
     }
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = (ARTIFACTS / "server.log").open("w")
+    log = (ARTIFACTS / f"server-{name}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
@@ -174,23 +199,28 @@ def server(store: tuple[Runtime, list[int]]) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nurture serve did not start; see {ARTIFACTS / 'server.log'}")
-            time.sleep(0.5)
-        yield base
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def _wait_healthy(base: str) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.5)
+    raise RuntimeError(f"nurture serve at {base} did not start; see {ARTIFACTS}/server-*.log")
+
+
+def _load_chat(base: str) -> None:
+    with suppress(httpx.HTTPError):
+        httpx.get(f"{base}/chat/login", timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -258,11 +288,13 @@ class Visit:
 
 
 def test_marketers_managers_and_sdrs_in_the_browser(
-    store: tuple[Runtime, list[int]], server: str, browser: Any
+    store: tuple[Runtime, list[int]], servers: dict[str, str], browser: Any
 ) -> None:
+    server = servers["offline"]
     visits: list[Visit] = []
     try:
         scenario(store, server, lambda: _open(visits, browser, server))
+        unreachable_model(_open(visits, browser, servers["unreachable"]))
     except BaseException:
         for n, failed in enumerate(visits):
             failed.shot(f"failed-{n}")
@@ -378,6 +410,21 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
     assert manager.context.request.get(chart).status == 200
     assert marketer.context.request.get(chart).status == 404
     assert httpx.get(chart).status_code == 401
+
+
+def unreachable_model(visit: Visit) -> None:
+    """With a model server that cannot be reached, the header names it and a question gets
+    one sentence that says what to check, not a traceback."""
+    visit.sign_in("mia", password("mia"))
+    assert visit.page.get_by_text("gpt-4o-mini via http://127.0.0.1:9/v1").is_visible()
+    visit.ask("list sequences", "Could not reach gpt-4o-mini")
+    visit.shot("10-model-unreachable")
+    error = visit.page.get_by_text("Could not reach gpt-4o-mini").last.inner_text()
+    assert error.strip() == (
+        "Could not reach gpt-4o-mini via http://127.0.0.1:9/v1: "
+        "is the server up and OPENAI_BASE_URL right?"
+    )
+    assert visit.page.get_by_text("Traceback").count() == 0
 
 
 def _approval(runtime: Runtime, approval_id: int) -> Approval:

@@ -51,14 +51,17 @@ COMMANDS = {
 
 
 def signed_in() -> ChatUser | None:
-    """The signed-in person with their roles as configured now (not as at sign-in)."""
+    """The signed-in person with their roles as configured now (not as at sign-in); None when
+    they were removed or the users list cannot be read (the log says why)."""
     user = cl.user_session.get("user")
-    if user is None:
-        return None
+    return signed_in_as(user.identifier) if user is not None else None
+
+
+def signed_in_as(identifier: str) -> ChatUser | None:
     try:
-        return services().users().get(user.identifier)
+        return services().users().get(identifier)
     except UsersError:
-        log.exception("the users file cannot be read")
+        log.exception("the users list cannot be read")
         return None
 
 
@@ -88,7 +91,7 @@ async def sign_in(username: str, password: str) -> cl.User | None:
 
 @cl.set_starters
 async def starters(user: cl.User | None) -> list[cl.Starter]:
-    person = services().users().get(user.identifier) if user else None
+    person = signed_in_as(user.identifier) if user else None
     roles = person.roles if person else ()
     chosen: dict[str, str] = {}
     for role in roles:
@@ -112,7 +115,10 @@ async def resume(thread: ThreadDict) -> None:
 async def answer(message: cl.Message) -> None:
     user = signed_in()
     if user is None:
-        await cl.ErrorMessage(content="Your account is no longer configured: sign in again.").send()
+        await cl.ErrorMessage(
+            content="Your user is no longer in the users list (or the list cannot be read): "
+            "ask an admin (`nurture users list`)."
+        ).send()
         return
     text = message.content.strip()
     command = (message.command or "").lower()
@@ -134,6 +140,11 @@ async def answer(message: cl.Message) -> None:
         graph = await asyncio.to_thread(services().chat_graph)
     except WiringError as exc:
         await cl.ErrorMessage(content=f"The chat agent cannot start: {exc}").send()
+        return
+    except Exception as exc:  # one sentence for the user, the traceback for the log
+        log.exception("the chat agent cannot start")
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        await cl.ErrorMessage(content=f"The chat agent cannot start: {first}").send()
         return
     await run_turn(graph, cl.context.session.thread_id, text, services().settings)
 
