@@ -69,7 +69,7 @@ def password(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, list[int]]]:
-    """Twenty leads, two of them hot (top decile: their drafts wait for approval), the content
+    """Thirty leads, three of them hot (top decile: their drafts wait for approval), the content
     library indexed, three users."""
     var = tmp_path_factory.mktemp("chat-ui") / "var"
     settings = Settings(_env_file=None, NURTURE_VAR_DIR=var, NURTURE_ENV="test")
@@ -77,6 +77,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, l
     hot = [
         ("ravi@acme.example", "Ravi", "Iyer", "Acme Fintech", "VP Sales"),
         ("kofi@mensah.example", "Kofi", "Mensah", "Mensah Labs", "Head of Data"),
+        ("ama@owusu.example", "Ama", "Owusu", "Owusu Pay", "CFO"),
     ]
     with session_scope(runtime.engine) as s:
         for email, first, last, company, role in hot:
@@ -94,7 +95,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, l
                 )
             )
         # A funnel worth drawing: six of the others became MQLs, two of those SQLs, one won.
-        for i in range(18):
+        for i in range(27):
             stage = "customer" if i == 0 else "sql" if i < 2 else "mql" if i < 6 else "lead"
             lead = Lead(
                 email=f"lead{i}@corp{i}.example",
@@ -310,7 +311,7 @@ def _open(visits: list[Visit], browser: Any, server: str) -> Visit:
 
 
 def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], Visit]) -> None:
-    runtime, (approve_id, reject_id) = store
+    runtime, (approve_id, reject_id, edit_id) = store
 
     # A wrong password is refused on the sign-in page.
     stranger = visit()
@@ -329,8 +330,12 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
     # The funnel draws the store's own numbers.
     with session_scope(runtime.engine) as s:
         totals = pipeline_summary(s, "this month")["totals"]
-    drawn = plots.first.evaluate("plot => plot.data[0].x")
-    assert drawn == [totals["new_leads"], totals["mqls"], totals["sqls"], totals["won"]]
+    drawn = [plot.evaluate("p => [p.data[0].type, p.data[0].x]") for plot in plots.all()]
+    assert drawn[0] == [
+        "funnel",
+        [totals["new_leads"], totals["mqls"], totals["sqls"], totals["won"]],
+    ]
+    assert drawn[1][0] == "bar"  # the trend: won revenue as bars, then the weekly lines
     assert totals["mqls"] >= 6 and totals["won"] == 1
     assert manager.page.get_by_text("Pipeline funnel").count() >= 1
     assert manager.page.get_by_text(re.compile(r"Lead → MQL")).count() >= 1
@@ -363,10 +368,10 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
     marketer.shot("05-marketer-refused")
     assert _approval(runtime, approve_id).status == "pending"
 
-    # The SDR approves one draft with its button and rejects the other with a reason.
+    # The SDR approves a draft with its button, rejects one with a reason, edits the third.
     sdr = visit()
     sdr.sign_in("sam", password("sam"))
-    sdr.ask("review", "2 drafts waiting for approval")
+    sdr.ask("review", "3 drafts waiting for approval")
     card = _card(sdr, approve_id)
     card.get_by_role("button", name="Approve").click()
     sdr.page.get_by_text(f"Approved draft #{approve_id} as Sam Lee").wait_for(timeout=ANSWER_MS)
@@ -384,6 +389,16 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
     assert _card(sdr, approve_id).get_by_role("button", name="Approve").count() == 0
     sdr.ask(f"reject {approve_id} because changed my mind", "the first decision stands")
     assert _approval(runtime, approve_id).status == "approved"
+    _card(sdr, edit_id).get_by_role("button", name="Edit").click()
+    sdr.page.get_by_text(f"Send the new text for draft #{edit_id}").wait_for(timeout=ANSWER_MS)
+    sdr.ask(
+        "Subject: Ama, the numbers you asked about\n\nHi Ama,\nthe pricing page has them all.",
+        f"Edited and approved draft #{edit_id} as Sam Lee",
+    )
+    edited = _approval(runtime, edit_id)
+    assert (edited.status, edited.decided_by) == ("edited", "sam")
+    assert edited.edited_subject == "Ama, the numbers you asked about"
+    assert edited.edited_body == "Hi Ama,\nthe pricing page has them all."
 
     # The manager sees the team's decisions, then reopens the pipeline thread from the history:
     # its charts come back from the database.
@@ -391,10 +406,12 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
     manager.ready()
     manager.ask("team", "The team, last 30 days")
     row = manager.page.locator("tr", has_text="Sam Lee")
-    assert [c.strip() for c in row.locator("td").all_inner_texts()][2:5] == ["1", "0", "1"]
+    assert [c.strip() for c in row.locator("td").all_inner_texts()][2:5] == ["1", "1", "1"]
     manager.shot("08-manager-team")
     manager.page.get_by_text("How is the pipeline this month?").first.click()
-    manager.page.locator(".js-plotly-plot").nth(1).wait_for(timeout=ANSWER_MS)
+    reopened = manager.page.locator(".js-plotly-plot")
+    reopened.nth(1).wait_for(timeout=ANSWER_MS)
+    assert [plot.evaluate("p => p.data[0].type") for plot in reopened.all()] == ["funnel", "bar"]
     manager.shot("09-manager-history")
     with session_scope(runtime.engine) as s:
         threads, _more = chat_history.list_threads(

@@ -20,6 +20,7 @@ from chainlit.types import (
     ThreadFilter,
 )
 from chainlit.user import PersistedUser, User
+from chainlit.utils import utc_now
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -150,9 +151,9 @@ class NurtureDataLayer(BaseDataLayer):
                         "comment": given.comment,
                     }
                 steps.append(data)
-            elements = [
-                self._element_dict(e) for e in store.thread_elements(session, thread_id=thread_id)
-            ]
+            stored = store.thread_elements(session, thread_id=thread_id)
+            stored.sort(key=lambda e: str(e.data.get("createdAt") or ""))
+            elements = [self._element_dict(e) for e in stored]
             return _thread(row, steps, elements)
 
         return await self._read(load)
@@ -181,7 +182,8 @@ class NurtureDataLayer(BaseDataLayer):
 
     @queue_until_user_message()
     async def create_element(self, element: Element) -> None:
-        data = dict(element.to_dict())
+        # Chainlit's element has no time of its own: this one orders a thread's charts.
+        data = {**element.to_dict(), "createdAt": utc_now()}
         content = _content_of(element)
         await self._write(
             lambda s: store.add_element(

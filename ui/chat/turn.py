@@ -81,9 +81,11 @@ async def run_turn(
             step.is_error, step.output, step.end = True, "interrupted", utc_now()
             await step.update()
     answer = answer or cl.Message(content="(no answer)")
-    if summaries:
-        answer.elements = charts(summaries[-1])  # type: ignore[assignment]
     await answer.send()
+    if summaries:
+        # One after the other, so the funnel always shows above the trend.
+        for chart in charts(summaries[-1]):
+            await chart.send(for_id=answer.id)
 
 
 def charts(summary: dict[str, Any]) -> list[cl.Plotly]:
