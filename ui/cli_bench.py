@@ -164,23 +164,23 @@ def slack(
 def triggers(
     out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
     leads: Annotated[int, typer.Option(help="leads in the store for the event runs")] = 2_000,
-    events: Annotated[int, typer.Option(help="events posted to POST /events")] = 20_000,
-    import_events: Annotated[int, typer.Option(help="events through the import path")] = 20_000,
-    sim_leads: Annotated[int, typer.Option(help="sample leads in the simulation")] = 200,
+    events: Annotated[int, typer.Option(help="events through ingestion")] = 20_000,
+    http_events: Annotated[int, typer.Option(help="events posted to POST /events")] = 10_000,
+    sim_leads: Annotated[int, typer.Option(help="sample leads in the simulation")] = 100,
     days: Annotated[int, typer.Option(help="simulated days")] = 60,
 ) -> None:
     """Events/s through ingestion with the trigger rules, event-to-action latency p50/p99, and a
     simulation of sending (touches per lead, cap violations, sends to opted-out leads)."""
     from benchmarks import triggers as bench
 
-    if min(leads, events, import_events, sim_leads, days) < 1:
+    if min(leads, events, http_events, sim_leads, days) < 1:
         typer.secho("error: every count must be at least 1", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2)
     write_result(
         bench.run(
             n_leads=leads,
             n_events=events,
-            n_import_events=import_events,
+            n_http_events=http_events,
             sim_leads=sim_leads,
             days=days,
         ),
