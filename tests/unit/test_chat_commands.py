@@ -1,15 +1,10 @@
-"""What the web chat handles itself (queue, team, verdicts), and its offline index page."""
+"""What the web chat handles itself: the review queue, the team view, verdicts on drafts."""
 
 from __future__ import annotations
-
-import importlib.util
-import re
-from pathlib import Path
 
 import pytest
 
 from ui.chat.commands import decision_request, parse_edit, queue_request, team_request
-from ui.chat.mount import EXTERNAL_LINK
 
 
 @pytest.mark.parametrize(
@@ -61,17 +56,3 @@ def test_an_edit_is_a_subject_line_then_the_body() -> None:
     assert parse_edit("subject: Only the subject") == ("Only the subject", None)
     assert parse_edit("Just a new body.") == (None, "Just a new body.")
     assert parse_edit("   ") == (None, None)
-
-
-def test_the_offline_page_loads_nothing_from_the_internet() -> None:
-    spec = importlib.util.find_spec("chainlit")
-    assert spec is not None and spec.submodule_search_locations
-    page = (
-        Path(next(iter(spec.submodule_search_locations))) / "frontend" / "dist" / "index.html"
-    ).read_text(encoding="utf-8")
-    assert re.search(r'href="https://', page), "Chainlit's page links a CDN: nothing to strip"
-    offline = EXTERNAL_LINK.sub("", page)
-    assert not re.search(r'(?:href|src)="https?://', offline)
-    # Its own scripts and styles stay.
-    assert re.search(r'<script type="module"[^>]+src="/assets/index-', offline)
-    assert re.search(r'<link rel="stylesheet"[^>]+href="/assets/index-', offline)

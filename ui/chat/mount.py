@@ -4,6 +4,7 @@ loaded on the first request so the webhook and the CLI never pay for importing i
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -12,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agent.runtime import Runtime
 from ui.chat import services
+from ui.chat.users import UsersError
 
+log = logging.getLogger("nurture.chat")
 CHAT_DIR = Path(__file__).parent
 # Chainlit's UI build with an index page that loads nothing from the internet (see offline_build).
 BUILD_DIR = CHAT_DIR / ".build"
@@ -54,7 +58,16 @@ class LazyChat:
         self._lock = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        app = await self.ready()
+        try:
+            app = await self.ready()
+        except Exception as exc:  # say why in one sentence; the next request tries again
+            log.exception("the web chat cannot start")
+            if scope["type"] == "http":
+                reply = PlainTextResponse(f"The web chat cannot start: {exc}", status_code=503)
+                await reply(scope, receive, send)
+            elif scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1011})
+            return
         await app(scope, receive, send)
 
     async def ready(self) -> ASGIApp:
@@ -88,8 +101,16 @@ class LazyChat:
 
 def load_chainlit(runtime: Runtime, path: str) -> ASGIApp:
     """Import Chainlit with nurture's settings and callbacks; returns its ASGI app."""
-    services.bind(runtime, path)
+    chat = services.bind(runtime, path)
     settings = runtime.settings
+    try:
+        if not chat.users():
+            log.warning(
+                "no web chat users yet, so nobody can sign in: add one with "
+                "`nurture users add NAME --role manager`"
+            )
+    except UsersError as exc:
+        log.error("the web chat's users cannot be read: %s", exc)
     # Chainlit reads its configuration from the environment; nurture hands it its own.
     os.environ["CHAINLIT_APP_ROOT"] = str(CHAT_DIR)  # .chainlit/config.toml lives here
     os.environ["CHAINLIT_AUTH_SECRET"] = settings.chat_auth_secret
