@@ -23,7 +23,6 @@ from agent.experiments import reward_variants
 from agent.trigger_rules import trigger_rules
 from store import crud
 from store.db import session_scope
-from store.models import Lead
 from store.schemas import EventCreate, LeadCreate, OutcomeCreate
 from tools.triggers import evaluate
 from tools.triggers.rules import RuleSet, TriggerError
@@ -384,13 +383,7 @@ def write_events(
         fresh: list[dict[str, Any]] = []
         inserted = crud.insert_events(session, rows=rows, fresh_rows=fresh)
         stop_ids = {r["lead_id"]: r["type"] for r in rows if r["type"] in ("unsubscribe", "bounce")}
-        for lead_id, kind in stop_ids.items():
-            lead = session.get(Lead, lead_id)
-            if lead is not None:
-                crud.suppress(session, email=lead.email, reason=kind)
-                if kind == "unsubscribe" and not lead.do_not_email:
-                    lead.do_not_email = True
-                    session.add(lead)
+        crud.opt_out(session, kinds=stop_ids)
         evaluate.on_events(session, fresh, rules=rules, before=before, now=now)
         reward_variants(session, fresh)
     return inserted

@@ -401,22 +401,34 @@ def cancel_pending_touches(session: Session, *, lead_id: int, reason: str) -> li
     """Skip every touch of the lead not sent yet (with `reason`) and cancel its queued outbox
     row; returns the skipped touch ids. A row already being sent is left to the send-time check.
     """
-    stmt = select(Touch.id).where(
-        Touch.lead_id == lead_id, col(Touch.status).in_(list(PENDING_TOUCH))
-    )
-    ids = [int(i) for i in session.exec(stmt) if i is not None]
-    if not ids:
-        return []
-    session.execute(
-        update(Touch)
-        .where(col(Touch.id).in_(ids))
-        .values(status=TouchStatus.skipped, skip_reason=reason[:500])
-    )
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.touch_id).in_(ids), col(OutboxMessage.status) == "queued")
-        .values(status="cancelled", last_error=reason[:500])
-    )
+    return cancel_pending_touches_of(session, lead_ids=[lead_id], reason=reason)
+
+
+def cancel_pending_touches_of(
+    session: Session, *, lead_ids: Sequence[int], reason: str
+) -> list[int]:
+    """`cancel_pending_touches` for many leads in a few statements."""
+    ids: list[int] = []
+    for batch in _chunks(sorted(set(lead_ids))):
+        stmt = select(Touch.id).where(
+            col(Touch.lead_id).in_(batch), col(Touch.status).in_(list(PENDING_TOUCH))
+        )
+        ids += [int(i) for i in session.exec(stmt) if i is not None]
+    return _skip_touches(session, ids, reason)
+
+
+def _skip_touches(session: Session, ids: list[int], reason: str) -> list[int]:
+    for batch in _chunks(ids):
+        session.execute(
+            update(Touch)
+            .where(col(Touch.id).in_(batch))
+            .values(status=TouchStatus.skipped, skip_reason=reason[:500])
+        )
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.touch_id).in_(batch), col(OutboxMessage.status) == "queued")
+            .values(status="cancelled", last_error=reason[:500])
+        )
     return ids
 
 
@@ -623,6 +635,32 @@ def suppress(session: Session, *, email: str, reason: str) -> bool:
     """Add an address to the suppression list; returns False when it was already there."""
     row = {"email": email.lower(), "reason": reason}
     return _insert_ignoring_conflicts(session, Suppression, [row], "email") == 1
+
+
+def suppress_many(session: Session, *, reasons: Mapping[str, str]) -> int:
+    """`suppress` for many addresses (address -> reason); returns how many were new."""
+    rows = [{"email": email.lower(), "reason": reason} for email, reason in reasons.items()]
+    return _insert_ignoring_conflicts(session, Suppression, rows, "email") if rows else 0
+
+
+def opt_out(session: Session, *, kinds: Mapping[int, str]) -> None:
+    """Leads that unsubscribed or bounced (lead id -> event type): their addresses go on the
+    suppression list, and an unsubscribe also marks the lead do-not-email."""
+    if not kinds:
+        return
+    emails: dict[int, str] = {}
+    for batch in _chunks(sorted(kinds)):
+        stmt = select(Lead.id, Lead.email).where(col(Lead.id).in_(batch))
+        emails.update({int(i): email for i, email in session.exec(stmt) if i is not None})
+    suppress_many(session, reasons={emails[i]: kinds[i] for i in emails})
+    unsubscribed = sorted(i for i in emails if kinds[i] == "unsubscribe")
+    for batch in _chunks(unsubscribed):
+        session.execute(
+            update(Lead)
+            .where(col(Lead.id).in_(batch), col(Lead.do_not_email).is_(False))
+            .values(do_not_email=True)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def is_suppressed(session: Session, *, email: str) -> bool:

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from store import crud
 from store.models import Event, Touch, TouchStatus, TriggerFiring, utcnow
-from tools.triggers.effects import pause_lead, stop_lead
+from tools.triggers.effects import pause_lead, stop_leads
 from tools.triggers.rules import ENGAGED, Rule, RuleSet
 
 
@@ -58,16 +58,29 @@ def on_events(
         return []
     now = _aware(now or utcnow())
     before = before or Before()
-    ordered = sorted(rows, key=lambda r: (int(r["lead_id"]), _aware(r["occurred_at"])))
+    at_of = {id(row): _aware(row["occurred_at"]) for row in rows}
+
+    def in_order(row: Mapping[str, Any]) -> tuple[int, datetime]:
+        return int(row["lead_id"]), at_of[id(row)]
+
+    ordered = sorted(rows, key=in_order)
+    by_type: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in ordered:
+        by_type[str(row["type"])].append(row)
     previous = _previous_event_times(ordered, before)
     fired: list[_Candidate] = []
     for rule in rules.active:
         if rule.on_sends:
             continue
+        oldest = now - timedelta(hours=rule.max_age_hours) if rule.max_age_hours else None
+        candidates = [row for kind in rule.event_types for row in by_type.get(kind, ())]
+        if len(rule.event_types) > 1:
+            candidates.sort(key=in_order)
         matched = [
             row
-            for row in ordered
-            if _fresh(rule, row, now) and rule.matches(str(row["type"]), row.get("properties"))
+            for row in candidates
+            if (oldest is None or at_of[id(row)] >= oldest)
+            and rule.matches(str(row["type"]), row.get("properties"))
         ]
         if rule.dormant_days:
             gap = timedelta(days=rule.dormant_days)
@@ -75,7 +88,7 @@ def on_events(
                 row
                 for row in matched
                 if (before_at := previous.get(id(row))) is not None
-                and _aware(row["occurred_at"]) - before_at >= gap
+                and at_of[id(row)] - before_at >= gap
             ]
         if rule.count and matched:
             matched = _reaching_count(session, rule, matched)
@@ -125,12 +138,6 @@ def unopened_in_a_row(session: Session, *, lead_id: int) -> int:
     if last_engaged is not None:
         stmt = stmt.where(col(Touch.sent_at) > _aware(last_engaged))
     return int(session.exec(stmt).one())
-
-
-def _fresh(rule: Rule, row: Mapping[str, Any], now: datetime) -> bool:
-    if rule.max_age_hours is None:
-        return True
-    return _aware(row["occurred_at"]) >= now - timedelta(hours=rule.max_age_hours)
 
 
 def _previous_event_times(
@@ -239,12 +246,14 @@ def _record(session: Session, fired: list[_Candidate], now: datetime) -> list[di
         return []
     rows = [_firing_row(candidate, now) for candidate in fired]
     crud.add_trigger_firings(session, rows=rows)
+    stops: dict[int, str] = {}
     for candidate, row in zip(fired, rows, strict=True):
         lead_id = int(candidate.row["lead_id"])
         if candidate.rule.action.kind == "stop":
-            stop_lead(session, lead_id=lead_id, why=str(candidate.row["type"]), now=now)
+            stops[lead_id] = str(candidate.row["type"])
         elif candidate.rule.action.kind == "pause":
             pause_lead(session, lead_id=lead_id, until=row["due_at"], why=candidate.rule.name)
+    stop_leads(session, whys=stops, now=now)
     return rows
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping
-from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -65,12 +65,15 @@ class EventMatch(_Strict):
         props = properties or {}
         for name, patterns in self.where.items():
             value = props.get(name)
-            if value is None:
-                return False
-            text = str(value).lower()
-            if not any(fnmatchcase(text, pattern.lower()) for pattern in patterns):
+            if value is None or not _globs(tuple(patterns)).match(str(value)):
                 return False
         return True
+
+
+@lru_cache(maxsize=256)
+def _globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the glob patterns, case-insensitive, as one compiled expression."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns), re.IGNORECASE)
 
 
 class Count(_Strict):
