@@ -27,8 +27,8 @@ VERBS = {"approved": "Approved", "edited": "Edited and approved", "rejected": "R
 
 
 async def show_queue(user: ChatUser) -> None:
-    """The pending drafts, oldest first, each a card; SDRs get the decision buttons."""
-    items = await asyncio.to_thread(_pending)
+    """The pending drafts, each a card (see `pending_for`); SDRs get the decision buttons."""
+    items = await asyncio.to_thread(pending_for, user)
     if user.sees_team():
         await show_team(user)
     if not items:
@@ -38,7 +38,7 @@ async def show_queue(user: ChatUser) -> None:
     shown = items[:QUEUE_PAGE]
     intro = f"**{len(items)} draft{'s' if len(items) != 1 else ''} waiting for approval**"
     if len(items) > len(shown):
-        intro += f" (the {len(shown)} oldest below)"
+        intro += f" (the first {len(shown)} below: your leads, then the oldest)"
     if not deciding:
         intro += (
             f". You are signed in as {user.label} ({', '.join(user.roles)}): "
@@ -221,10 +221,18 @@ def team_overview(users: dict[str, ChatUser], now: datetime | None = None) -> st
     return "\n".join(lines)
 
 
-def _pending() -> list[dict[str, Any]]:
+def pending_for(user: ChatUser) -> list[dict[str, Any]]:
+    """Pending drafts: the person's own leads first (lead owner = their name), then leads with
+    no owner, then the rest; oldest first within each."""
     with session_scope(services().engine) as session:
         items = list_approvals(session, status="pending")
-    return sorted(items, key=lambda item: (item["created_at"], item["id"]))
+    mine = {user.name, user.label}
+
+    def order(item: dict[str, Any]) -> tuple[int, str, int]:
+        owner = item["lead"]["owner"]
+        return (0 if owner in mine else 1 if not owner else 2, item["created_at"], item["id"])
+
+    return sorted(items, key=order)
 
 
 def _age(item: dict[str, Any]) -> str:
