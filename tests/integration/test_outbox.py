@@ -75,6 +75,8 @@ def test_an_email_goes_out_once_with_its_headers_and_both_parts(
     assert message["From"] == "Priya Nair <priya@x-education.example>"
     link = f"http://127.0.0.1:8080/unsubscribe/{make_token('ana@acme.example', 's3cret-for-tests')}"
     assert message["List-Unsubscribe"] == f"<{link}>"
+    # On the wire as a plain URL, not folded into an encoded word.
+    assert f"List-Unsubscribe: <{link}>".encode() in recorder.messages[0]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",))

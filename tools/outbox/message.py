@@ -7,11 +7,14 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import format_datetime, formataddr
 
 from store.models import Approval, Draft, Lead, Touch
 from tools.schemas import Sender
 from tools.unsubscribe import unsubscribe_url
+
+HEADERS_ON_ONE_LINE = default.clone(max_line_length=998)  # RFC 5322's line limit
 
 
 class ComposeError(ValueError):
@@ -91,6 +94,9 @@ class Composer:
         message.set_content(text)
         if content.html:
             message.add_alternative(content.html, subtype="html")
+        # Long headers stay on one line: folding would encode the unsubscribe URL (one token,
+        # no spaces) as an encoded word that mail clients do not read as a link.
+        message.policy = HEADERS_ON_ONE_LINE
         return message
 
     def task(
