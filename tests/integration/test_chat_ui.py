@@ -258,13 +258,20 @@ class Visit:
     def ready(self) -> None:
         """Wait for the live session: its commands arrive over the socket once it is up."""
         self.page.wait_for_selector("#chat-input", timeout=ANSWER_MS)
-        self.page.get_by_role("button", name="Review").wait_for(timeout=ANSWER_MS)
+        self.page.get_by_role("button", name="Review", exact=True).wait_for(timeout=ANSWER_MS)
 
     def ask(self, text: str, expect: str | re.Pattern[str]) -> None:
         """Send a message and wait until the answer shows `expect`."""
         before = self.page.get_by_text(expect).count()
         self.page.fill("#chat-input", text)
         self.page.click("#chat-submit")  # waits until the composer takes messages
+        self.wait_for_more(expect, before)
+
+    def command(self, name: str, expect: str | re.Pattern[str]) -> None:
+        """Pick one of the composer's command buttons and send it with no text."""
+        before = self.page.get_by_text(expect).count()
+        self.page.get_by_role("button", name=name, exact=True).click()
+        self.page.click("#chat-submit")
         self.wait_for_more(expect, before)
 
     def wait_for_more(self, expect: str | re.Pattern[str], before: int) -> None:
@@ -371,7 +378,7 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
     # The SDR approves a draft with its button, rejects one with a reason, edits the third.
     sdr = visit()
     sdr.sign_in("sam", password("sam"))
-    sdr.ask("review", "3 drafts waiting for approval")
+    sdr.command("Review", "3 drafts waiting for approval")
     card = _card(sdr, approve_id)
     card.get_by_role("button", name="Approve").click()
     sdr.page.get_by_text(f"Approved draft #{approve_id} as Sam Lee").wait_for(timeout=ANSWER_MS)
