@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -156,7 +157,8 @@ def servers(store: tuple[Runtime, list[int]]) -> Iterator[dict[str, str]]:
     """`nurture serve` in its own process on the prepared store, twice, started together: with
     the offline model, and with a model server that cannot be reached."""
     runtime, _ = store
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this run's screenshots only
+    ARTIFACTS.mkdir(parents=True)
     with ExitStack() as stack:
         bases = {
             "offline": stack.enter_context(_serve(runtime, "offline", {})),
