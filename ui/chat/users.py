@@ -22,7 +22,8 @@ from agent.settings import Settings
 ROLES = ("marketer", "manager", "sdr", "evaluator")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 8
-# scrypt at n=2**14, r=8 (16 MiB, ~50 ms): the cost OWASP suggests for interactive logins.
+# scrypt at n=2**14, r=8 (16 MiB, 69 ms a check on the shared 2-core machine): the cost OWASP
+# suggests for interactive logins.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
 
