@@ -95,10 +95,16 @@ def _conversion_line(totals: dict[str, Any], conversion: dict[str, Any]) -> str:
     benchmark = conversion.get("mql_to_sql_benchmark")
     versus = conversion.get("mql_to_sql_vs_benchmark")
     if benchmark is not None:
-        where = f"{versus} the" if versus and conversion.get("mql_to_sql") is not None else "the"
-        line += f"; {where} {_pct(benchmark, 0)} benchmark"
         top = conversion.get("mql_to_sql_top_quartile")
-        line += f", top quartile {_pct(top, 0)}" if top is not None else ""
+        top_text = f"top quartile {_pct(top, 0)}" if top is not None else ""
+        known = bool(versus) and conversion.get("mql_to_sql") is not None
+        if known and versus == "top quartile":
+            line += f"; in the {top_text}, benchmark {_pct(benchmark, 0)}"
+        else:
+            where = f"{versus} the" if known else "the"
+            line += f"; {where} {_pct(benchmark, 0)} benchmark" + (
+                f", {top_text}" if top_text else ""
+            )
     return line + ")"
 
 
@@ -156,7 +162,9 @@ def _money(value: Any) -> str:
 
 
 def _plain(value: Any) -> str:
-    return "n/a" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return f"{value + 0.0:g}"  # + 0.0 turns -0.0 into 0
+    return "n/a" if value is None else str(value)
 
 
 def _days(value: Any) -> str:
