@@ -421,7 +421,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(url: str, scorer: Scorer, now: datetime) -> None:
-    from store.db import make_engine
+    from store.db import make_engine  # pulls in alembic: only workers need it here
 
     _WORKER.update(engine=make_engine(url), scorer=scorer, now=now)
 

@@ -295,11 +295,23 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
         # Plain Python per value: a single lead converts in microseconds instead of the
         # milliseconds that per-column pandas calls cost.
         lookup = self._record_lookup()
+        # An explanation converts ~30 variants of one lead: each column holds one value or two,
+        # so each (column, value) is converted once. The type is in the key: 1, 1.0 and True
+        # hash alike but convert differently.
+        done: dict[tuple[str, type, Any], list[float]] = {}
         rows = []
         for record in records:
             row: list[float] = []
             for column, kind in self.kinds_.items():
-                row.extend(self._convert_value(column, kind, record.get(column), lookup))
+                value = record.get(column)
+                key = (column, type(value), value)
+                try:
+                    converted = done[key]
+                except KeyError:
+                    converted = done[key] = self._convert_value(column, kind, value, lookup)
+                except TypeError:  # an unhashable value (a list): converted every time
+                    converted = self._convert_value(column, kind, value, lookup)
+                row.extend(converted)
             rows.append(row)
         return np.asarray(rows, dtype="float64").reshape(len(records), len(self.output_columns_))
 

@@ -72,3 +72,14 @@ def test_small_frames_convert_like_to_dict_records() -> None:
         features.transform(small[["unused"]]),
         np.vstack([features.transform({"unused": "anything"})] * 30),
     )
+
+
+def test_values_repeated_in_one_batch_convert_as_when_alone() -> None:
+    features = LeadFeatures().fit(messy_export(seed=5))
+    tricky = [1, 1.0, True, "1", " b ", ["a list"], None, np.nan, "Select"]
+    rows = [{c: v for c in ("mixed", "opted_in", "visits_text", "role")} for v in tricky * 2]
+    together = features._transform_records(rows)
+    alone = np.vstack([features._transform_records([row]) for row in rows])
+    np.testing.assert_array_equal(together, alone)
+    flag = features.output_columns_.index("opted_in")
+    assert together[2, flag] == 1.0 and np.isnan(together[0, flag])  # True, and 1 is no answer
