@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
-from store import crud
 from tools.profile import lead_themes, profile_chunks, profile_frame, profile_of
 from tools.segments.membership import (
     Changes,
@@ -96,18 +95,21 @@ def segment_lead(
     if THEME_FIELD not in profile and any(THEME_FIELD in r.placeholders for r in matched or ()):
         profile[THEME_FIELD] = lead_themes(session, lead_ids=[lead_id], now=now).get(lead_id)
     excluded = matched is None
+    # One read of the open memberships; writes only when something changed (most events don't).
+    current = open_memberships(session, lead_ids=[lead_id]).get(lead_id, {})
     if matched is None:  # out of nurture: only the marker, clusters dropped too
         names, kept = [definitions.excluded_segment], []
     else:
         names = [rule.render(profile) for rule in matched]
-        kept = [s for s in crud.current_segments(session, lead_id=lead_id) if is_cluster(s)]
-    change = crud.set_segments(session, lead_id=lead_id, segments=[*names, *kept])
+        kept = sorted(s for s in current if is_cluster(s))
+    wanted = {*names, *kept}
+    replace_segments(session, targets={lead_id: wanted}, current={lead_id: current})
     return SegmentResult(
         lead_id=lead_id,
-        segments=sorted({*names, *kept}),
+        segments=sorted(wanted),
         rule_segments=names,
-        entered=change["entered"],
-        exited=change["exited"],
+        entered=sorted(wanted - set(current)),
+        exited=sorted(set(current) - wanted),
         excluded=excluded,
     )
 
