@@ -161,12 +161,3 @@ def test_killed_after_the_server_took_it_before_it_was_marked(
     engine = make_engine(database_url)
     assert touch_of(engine, touch).status == TouchStatus.sent
     engine.dispose()
-
-
-def test_an_undisturbed_second_run_sends_nothing_more(database_url: str, tmp_path: Path) -> None:
-    prepare(database_url)
-    with smtp_server() as (server, port):
-        first = send_once(database_url, tmp_path, port)
-        second = send_once(database_url, tmp_path, port)
-    assert first.get("sent") == 1 and second == {}
-    assert len(server.messages) == 1
