@@ -18,7 +18,7 @@ from agent.models.budget import cost_usd
 from agent.models.factory import build_budget, build_chat_model
 from agent.nurture.deps import NurtureDeps, utc_now
 from agent.nurture.run import NurtureAgent
-from agent.outbox import send_window
+from agent.outbox import send_window, sender_of
 from agent.runtime import Runtime
 from agent.settings import Settings
 from knowledge.base import KnowledgeBase, KnowledgeBaseError
@@ -30,22 +30,12 @@ from tools.drafting.core import draft_email, draft_video_script
 from tools.drafting.render import render_email, render_video_script
 from tools.guardrails import check_email, check_video_script
 from tools.handoff import HandoffError, HandoffRule, SlaPolicy, check_handoff, create_handoff
-from tools.schemas import DecisionContext, LeadBrief, NextAction, Sender, Snippet
+from tools.schemas import DecisionContext, LeadBrief, NextAction, Snippet
 from tools.unsubscribe import unsubscribe_url
 
 
 class WiringError(RuntimeError):
     """The agent cannot start: say what is missing and how to fix it."""
-
-
-def sender_of(settings: Settings) -> Sender:
-    return Sender(
-        name=settings.sender_name,
-        title=settings.sender_title,
-        company=settings.sender_company,
-        email=settings.sender_email,
-        address=settings.sender_address,
-    )
 
 
 def handoff_rule(settings: Settings) -> HandoffRule:
