@@ -344,12 +344,15 @@ def rescore_all(
     scorer = Scorer(version=scorer.version, rules=scorer.rules, model=scorer.model, edges=edges)
     deciles = scorer.decile(scores).astype(np.int64)
     _save_edges(session, scorer, edges)
-    leads = crud.bulk_insert_columns(
-        session,
-        table=Score,
-        per_row={**columns, "decile": deciles},
-        shared={"model_version": scorer.version, "factors": [], "scored_at": now},
-    )
+    per_row = {**columns, "decile": deciles}
+    leads = 0
+    for start in range(0, len(scores), WRITE_SLICE):  # rows become Python objects a slice at a time
+        leads += crud.bulk_insert_columns(
+            session,
+            table=Score,
+            per_row={name: values[start : start + WRITE_SLICE] for name, values in per_row.items()},
+            shared={"model_version": scorer.version, "factors": [], "scored_at": now},
+        )
     _promote_mqls(session, mql_ids, now)
     top = scores[deciles == 1]
     return {
@@ -363,6 +366,7 @@ def rescore_all(
 
 SCORED_COLUMNS = ("lead_id", "score", "fit", "behaviour", "mql")
 MIN_CHUNKS_TO_SHARE = 4
+WRITE_SLICE = 100_000
 
 
 def default_workers() -> int:

@@ -366,10 +366,20 @@ def lead_id_chunks(session: Session, *, chunk_size: int) -> Iterator[list[int]]:
 def lead_id_ranges(session: Session, *, chunk_size: int) -> list[tuple[int, int, int]]:
     """Every lead id in ascending order as (first id, last id, leads) ranges of `chunk_size`
     leads: chunks planned up front, so several processes can share them out."""
-    rows = _raw_rows(session, select(col(Lead.id)).order_by(col(Lead.id)))
-    ids = [row[0] for row in rows]
+    if session.autoflush:
+        session.flush()
+    result = session.connection().execute(select(col(Lead.id)).order_by(col(Lead.id)))
+    rows: Any = result.cursor  # the driver's cursor yields plain tuples
+    try:  # straight into an array: a million ids as Python objects would cost ~100 MB
+        ids = np.fromiter(map(itemgetter(0), rows), dtype=np.int64)
+    finally:
+        result.close()
     return [
-        (ids[start], ids[min(start + chunk_size, len(ids)) - 1], min(chunk_size, len(ids) - start))
+        (
+            int(ids[start]),
+            int(ids[min(start + chunk_size, len(ids)) - 1]),
+            min(chunk_size, len(ids) - start),
+        )
         for start in range(0, len(ids), chunk_size)
     ]
 
