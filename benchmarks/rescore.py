@@ -17,9 +17,10 @@ Method (everything in a temporary folder, nothing under var/):
    opening the session, through `current_scorer` and `rescore_all(workers=N)` over every
    lead, to the commit. N defaults to the product's default (one process per core, up to
    four); the N-1 spawned workers' start-up is inside the timed span. The subprocess's imports
-   are not timed but count towards its peak memory; the peak reported is its own plus N-1
-   times the largest worker's (an upper bound: they are separate processes). CPU seconds are
-   user + system of the subprocess and its workers.
+   are not timed but count towards its peak memory (VmHWM: ru_maxrss would carry over the
+   parent's size); the peak reported is its own plus N-1 times the largest worker's (an upper
+   bound: they are separate processes). CPU seconds are user + system of the subprocess and
+   its workers.
 4. Live path, in the same subprocess after the rescore: `agent.live.refresh_leads(engine,
    [id])` (score + segments, explanations for top-decile leads, its own transaction, as
    after a webhook event) for 300 random leads, then `score_leads(session, lead_ids=[id],
@@ -164,6 +165,18 @@ def grow_store(db: Path, *, n_leads: int, seed: int = SEED) -> dict[str, Any]:
 # --- measurement (runs in its own process) -------------------------------------------------
 
 
+def _own_peak_mb() -> float:
+    """This process's peak resident memory. Linux keeps ru_maxrss across exec, so a process
+    started by a big parent reports the parent's size at fork; VmHWM starts afresh."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _cpu_s() -> dict[str, float]:
     """CPU seconds (user + system) of this process and of its finished workers."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -218,8 +231,8 @@ def measure(
     if profiler is not None and profile_to is not None:
         profiler.disable()
         profiler.dump_stats(str(profile_to))
-    # KiB on Linux. Workers are separate processes: count each at the largest one's peak.
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Workers are separate processes: count each at the largest one's peak (KiB on Linux).
+    peak_mb = _own_peak_mb()
     worker_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     leads = int(report["leads"])
     result: dict[str, Any] = {
@@ -374,8 +387,8 @@ def _summary(
         "setup_bulk_s": round(grow_s, 1),
         "timed": "current_scorer + rescore_all(workers=N) + commit, in a fresh subprocess per run "
         "on a fresh copy of the store; N-1 spawned workers share the chunks, their start-up "
-        "is timed; cpu = user + system of that process and its workers; peak = its ru_maxrss "
-        "(imports included) + (N-1) x the largest worker's",
+        "is timed; cpu = user + system of that process and its workers; peak = its VmHWM "
+        "(imports included) + (N-1) x the largest worker's ru_maxrss",
         "live": f"{LIVE_CALLS} random leads each for refresh_leads and score_leads, one "
         f"transaction per call, {WARMUP_CALLS} warm-up calls not counted",
         "runs": len(runs),
