@@ -356,17 +356,19 @@ class DeliveryTask(SQLModel, table=True):
     body: str
     status: str = Field(default="open", max_length=16)  # open | done
     created_at: datetime = Field(default_factory=utcnow)
+    done_by: str | None = Field(default=None, max_length=120)
+    done_at: datetime | None = None
 
 
 class SlackCard(SQLModel, table=True):
-    """The Slack message that carries an approval or a hand-off: where it was posted, and the
-    reminder and escalation already sent for it (each at most once)."""
+    """The Slack message that carries an approval, a hand-off or a delivery task: where it was
+    posted, and the reminder and escalation already sent for it (each at most once)."""
 
     __tablename__ = "slack_card"
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # approval | handoff
-    ref_id: int  # the approval's or the hand-off's id
+    kind: str = Field(max_length=16)  # approval | handoff | task
+    ref_id: int  # the approval's, the hand-off's or the delivery task's id
     channel: str | None = Field(default=None, max_length=32)  # None while being posted
     ts: str | None = Field(default=None, max_length=32)
     claimed_at: datetime = Field(default_factory=utcnow)

@@ -1,4 +1,5 @@
 """Slack cards: claim a card before posting it, record where it went, mark reminders once.
+A card carries an approval, a hand-off or a delivery task (a video to record, an SDR step).
 
 Like `crud`, every function takes `session` keyword-only and never commits. Claims and marks
 are single conditional writes, so two processes (the web app and the worker) never post the
@@ -14,9 +15,15 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from store.models import Approval, Handoff, SlackCard
+from store.models import Approval, DeliveryTask, Handoff, SlackCard
 
-CardKind = Literal["approval", "handoff"]
+CardKind = Literal["approval", "handoff", "task"]
+# The table each kind of card stands for, and the status in which it still wants a person.
+_WAITING: dict[str, tuple[type[Approval] | type[Handoff] | type[DeliveryTask], str]] = {
+    "approval": (Approval, "pending"),
+    "handoff": (Handoff, "pending"),
+    "task": (DeliveryTask, "open"),
+}
 Mark = Literal["reminded_at", "escalated_at", "closed_at"]
 
 
@@ -89,16 +96,16 @@ def unmark(session: Session, *, card_id: int, field: Mark) -> None:
 def unposted(
     session: Session, *, kind: CardKind, stale_before: datetime, limit: int = 100
 ) -> list[int]:
-    """Pending approvals or open hand-offs (oldest first) with no card yet, or whose card was
-    claimed before `stale_before` and never posted."""
-    table = Approval if kind == "approval" else Handoff
+    """Pending approvals, open hand-offs or open tasks (oldest first) with no card yet, or
+    whose card was claimed before `stale_before` and never posted."""
+    table, waiting = _WAITING[kind]
     stmt = (
         select(col(table.id))
         .outerjoin(
             SlackCard,
             (col(SlackCard.kind) == kind) & (col(SlackCard.ref_id) == col(table.id)),
         )
-        .where(col(table.status) == "pending")
+        .where(col(table.status) == waiting)
         .where(
             or_(
                 col(SlackCard.id).is_(None),

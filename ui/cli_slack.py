@@ -11,7 +11,7 @@ from agent.runtime import open_runtime
 from agent.settings import get_settings
 
 app = typer.Typer(
-    help="Slack for SDRs: approval cards, hand-offs, reminders.", no_args_is_help=True
+    help="Slack for SDRs: approval cards, hand-offs, tasks, reminders.", no_args_is_help=True
 )
 
 
@@ -51,8 +51,9 @@ def status() -> None:
 def remind(
     as_json: Annotated[bool, typer.Option("--json", help="print the counts as JSON")] = False,
 ) -> None:
-    """Post cards for new drafts and hand-offs, update cards decided elsewhere, send due
-    reminders and escalations (once each). The worker runs the same pass on a schedule."""
+    """Post cards for new drafts, hand-offs and tasks, update cards decided or done elsewhere,
+    send due reminders and escalations (once each). The worker runs the same pass on a
+    schedule."""
     from ui.slack import slack_reminders
     from ui.slack.config import SlackConfigError
 

@@ -22,6 +22,7 @@ from ui.slack.blocks import (
     REJECT_HANDOFF,
     REJECT_HANDOFF_VIEW,
     REJECT_VIEW,
+    TASK_DONE,
     edit_modal,
     reject_draft_modal,
     reject_handoff_modal,
@@ -54,6 +55,7 @@ def build_bolt_app(desk: SlackDesk, executor: Executor | None = None) -> App:
     app.action(REJECT)(ack=ack_now, lazy=[listen.open_reject])
     app.action(ACCEPT_HANDOFF)(ack=ack_now, lazy=[listen.accept_handoff])
     app.action(REJECT_HANDOFF)(ack=ack_now, lazy=[listen.open_reject_handoff])
+    app.action(TASK_DONE)(ack=ack_now, lazy=[listen.task_done])
     app.view(EDIT_VIEW)(ack=listen.check_edit, lazy=[listen.save_edit])
     app.view(REJECT_VIEW)(ack=listen.check_reject, lazy=[listen.save_reject])
     app.view(REJECT_HANDOFF_VIEW)(
@@ -79,6 +81,9 @@ class Listeners:
 
     def accept_handoff(self, body: Body) -> None:
         self._answer(body, lambda user, ref: self.desk.decide_handoff(ref, user, "accepted"))
+
+    def task_done(self, body: Body) -> None:
+        self._answer(body, lambda user, ref: self.desk.complete_task(ref, user))
 
     def open_edit(self, body: Body) -> None:
         self._open_modal(body, "approval", edit_modal)

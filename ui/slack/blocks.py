@@ -1,4 +1,4 @@
-"""Block Kit for SDRs: the approval card, the hand-off card, their decided states and modals."""
+"""Block Kit for SDRs: the approval, hand-off and task cards, their decided states and modals."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ Blocks = list[dict[str, Any]]
 
 APPROVE, EDIT, REJECT = "approve_draft", "edit_draft", "reject_draft"
 ACCEPT_HANDOFF, REJECT_HANDOFF = "accept_handoff", "reject_handoff"
+TASK_DONE = "task_done"
 EDIT_VIEW, REJECT_VIEW, REJECT_HANDOFF_VIEW = "edit_draft", "reject_draft", "reject_handoff"
 # Why an SDR turns a draft down; the code leads the stored reason so evals can count them.
 DRAFT_REJECT_REASONS: dict[str, str] = {
@@ -247,6 +248,84 @@ def handoff_verdict(record: dict[str, Any]) -> str:
         line += f"\n*Reason:* {escape(record.get('reject_label'))}{note}."
         line += " Recorded as a rejected MQL for the next scoring model."
     return line
+
+
+# --- task card -------------------------------------------------------------------------------
+
+TASK_WORDS = {
+    # kind: (emoji, short name, what the person does, the draft's subject and text labels)
+    "video": (
+        ":movie_camera:",
+        "Video to record",
+        "Record a personal video (about a minute)",
+        "Title",
+        "Script",
+    ),
+    "sdr_task": (
+        ":telephone_receiver:",
+        "SDR task",
+        "Reach out in person: a call or a note",
+        "About",
+        "Suggested message (say it your way)",
+    ),
+}
+OTHER_TASK = (":memo:", "Task", "A task", "About", "Notes")
+
+
+def task_card(record: dict[str, Any]) -> tuple[str, Blocks]:
+    """A touch a person delivers: what to do for which lead, by when, and a Done button."""
+    lead = record["lead"]
+    emoji, noun, what, subject_label, text_label = TASK_WORDS.get(record["kind"], OTHER_TASK)
+    company = lead.get("company") or "no company"
+    fallback = f"{noun} for {lead['name']} ({company})"
+    if record["status"] == "open":
+        fallback += f", due {plain_when(record.get('due_at_dt'))}"
+    blocks: Blocks = [
+        {"type": "header", "text": _plain(clip(f"{emoji} {record['title']}", HEADER_LIMIT))},
+        _section(_who(lead)),
+        {
+            "type": "section",
+            "fields": [
+                _text(f"*Task*\n{what}"),
+                _text(f"*Due*\n{when(record.get('due_at_dt'))}"),
+                _text(f"*Owner*\n{escape(lead.get('owner')) or 'unassigned'}"),
+                _text(f"*Score*\n{_score(lead)}"),
+            ],
+        },
+        {"type": "divider"},
+    ]
+    script = record.get("script")
+    if script:
+        subject = escape(script["subject"]) or "(none)"
+        blocks.append(_section(f"*{subject_label}:* {subject}\n*{text_label}*"))
+        text = escape(script.get("text") or "")
+    else:  # the draft is gone: the task as the outbox stored it
+        text = escape(record.get("body") or "")
+    blocks += [_section(quote(piece)) for piece in chunks(text)]
+    task_id = str(record["id"])
+    footer = (
+        f"Task #{task_id} · delivered {when(record.get('created_at_dt'))} · nurture sends "
+        "nothing for this touch: it is yours to do"
+    )
+    if record["status"] == "open":
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"task:{task_id}",
+                "elements": [_button("Done", TASK_DONE, task_id, "primary")],
+            }
+        )
+    else:
+        blocks.append(_section(task_verdict(record)))
+    blocks.append(_context(footer))
+    return fallback, blocks
+
+
+def task_verdict(record: dict[str, Any]) -> str:
+    return (
+        f":white_check_mark: *Done* by {escape(record.get('done_by')) or 'someone'} "
+        f"{when(record.get('done_at_dt'))}"
+    )
 
 
 # --- modals ------------------------------------------------------------------------------

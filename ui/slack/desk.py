@@ -1,9 +1,9 @@
 """The SDR desk in Slack: post cards, apply decisions from clicks, keep cards true to the store.
 
-Cards go to the lead owner's direct messages when the owner is mapped to a Slack user, else to
-the SDR channel. A decision is recorded by the same functions the CLI uses (the first one wins)
-and the card is then rewritten in place from the store, so a late or double click only ever
-shows who decided first.
+Cards (drafts to approve, hand-offs, tasks to do) go to the lead owner's direct messages when
+the owner is mapped to a Slack user, else to the SDR channel. A decision is recorded by the
+same functions the CLI uses (the first one wins) and the card is then rewritten in place from
+the store, so a late or double click only ever shows who decided first.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from agent.nurture.run import NurtureAgent, Verdict
 from agent.runtime import Runtime
 from store import slack_cards
 from store.db import session_scope
-from store.models import Approval, Handoff
+from store.models import Approval, DeliveryTask, Handoff
 from store.slack_cards import CardKind
 from tools.handoff import HandoffAlreadyDecided, HandoffError, decide_handoff
+from tools.outbox.tasks import TaskAlreadyDone, TaskError, complete_task
 from ui.slack import blocks
 from ui.slack.config import SETTING, SlackConfig
-from ui.slack.records import approval_record, handoff_record
+from ui.slack.records import approval_record, handoff_record, task_record
 from ui.slack.text import plain_when, when
 
 log = logging.getLogger("nurture.slack")
@@ -43,6 +44,7 @@ NOT_ALLOWED = (
     f"{SETTING} can approve drafts or take hand-offs. Ask your nurture admin to add your "
     "Slack member ID."
 )
+WHAT = {"approval": "approval", "handoff": "hand-off", "task": "task"}
 
 
 def utc_now() -> datetime:
@@ -107,6 +109,8 @@ class SlackDesk:
     def record(self, session: Session, kind: CardKind, ref_id: int) -> dict[str, Any] | None:
         if kind == "approval":
             return approval_record(session, ref_id)
+        if kind == "task":
+            return task_record(session, ref_id)
         return handoff_record(session, ref_id, now=self.clock())
 
     def load(self, kind: CardKind, ref_id: int) -> dict[str, Any] | None:
@@ -153,7 +157,7 @@ class SlackDesk:
                 ts=str(posted["ts"]),
                 at=now,
             )
-            if record["status"] != "pending":  # decided while we were posting
+            if not waiting(kind, record):  # decided while we were posting
                 slack_cards.mark_once(session, card_id=card_id, field="closed_at", at=now)
         return "posted"
 
@@ -172,7 +176,7 @@ class SlackDesk:
         except SlackApiError as exc:
             log.warning("could not update the %s card %s: %s", kind, ref_id, _slack_error(exc))
             return False
-        if record["status"] != "pending":
+        if not waiting(kind, record):
             with session_scope(self.runtime.engine) as session:
                 slack_cards.mark_once(session, card_id=card.id, field="closed_at", at=self.clock())
         return True
@@ -197,10 +201,9 @@ class SlackDesk:
     def pending_or_reply(self, kind: CardKind, ref_id: int) -> tuple[dict[str, Any] | None, Reply]:
         """The record when it still waits for a decision; else what to tell the clicker."""
         record = self.load(kind, ref_id)
-        what = "approval" if kind == "approval" else "hand-off"
         if record is None:
-            return None, Reply(False, f"There is no {what} #{ref_id} any more.")
-        if record["status"] != "pending":
+            return None, Reply(False, f"There is no {WHAT[kind]} #{ref_id} any more.")
+        if not waiting(kind, record):
             self.refresh_card(kind, ref_id)
             return None, Reply(False, already_text(kind, record))
         return record, Reply(True)
@@ -286,25 +289,57 @@ class SlackDesk:
             self.refresh_card("handoff", handoff_id)
         return Reply(True)
 
+    def complete_task(self, task_id: int, user_id: str) -> Reply:
+        """Mark a delivered task done once (the first click wins) and show it on the card."""
+        if not self.config.may_decide(user_id):
+            return Reply(False, NOT_ALLOWED)
+        try:
+            with session_scope(self.runtime.engine) as session:
+                complete_task(session, task_id, self.config.label(user_id), now=self.clock())
+        except TaskAlreadyDone:
+            stored = self.load("task", task_id)
+            return Reply(False, already_text("task", stored) if stored else None)
+        except TaskError as exc:
+            return Reply(False, str(exc))
+        finally:
+            self.refresh_card("task", task_id)
+        return Reply(True)
+
     def is_pending(self, kind: CardKind, ref_id: int) -> bool:
+        """Whether it still waits for a person (a decision, or a task to be done)."""
         with session_scope(self.runtime.engine) as session:
-            row: Approval | Handoff | None = (
-                session.get(Approval, ref_id)
-                if kind == "approval"
-                else session.get(Handoff, ref_id)
-            )
-            return row is not None and row.status == "pending"
+            row: Approval | Handoff | DeliveryTask | None
+            if kind == "approval":
+                row = session.get(Approval, ref_id)
+            elif kind == "task":
+                row = session.get(DeliveryTask, ref_id)
+            else:
+                row = session.get(Handoff, ref_id)
+            return row is not None and waiting(kind, {"status": row.status})
+
+
+def waiting(kind: CardKind, record: dict[str, Any]) -> bool:
+    """A card keeps its buttons while this holds: pending decisions, open tasks."""
+    return record["status"] == ("open" if kind == "task" else "pending")
 
 
 def render(kind: CardKind, record: dict[str, Any]) -> tuple[str, blocks.Blocks]:
     if kind == "approval":
         return blocks.approval_card(record)
+    if kind == "task":
+        return blocks.task_card(record)
     return blocks.handoff_card(record)
 
 
 def already_text(kind: CardKind, record: dict[str, Any], *, plain: bool = False) -> str:
     """The reply to a click on something already decided: who, what and when (`plain` for
     modal errors, which show no Slack dates)."""
+    if kind == "task":
+        stamp = plain_when(record.get("done_at_dt")) if plain else when(record.get("done_at_dt"))
+        return (
+            f"This task (#{record['id']}) was already done by {record.get('done_by')} {stamp}; "
+            "nothing changed."
+        )
     if kind == "approval":
         _, word = blocks.VERDICT_WORDS.get(record["status"], ("", record["status"]))
         who, at = record.get("decided_by"), record.get("decided_at_dt")

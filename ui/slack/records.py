@@ -1,4 +1,5 @@
-"""What a Slack card shows, read from the store: an approval or a hand-off with its lead."""
+"""What a Slack card shows, read from the store: an approval, a hand-off or a delivery task,
+with its lead."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from sqlmodel import Session, col, select
 from agent.approvals import card
 from knowledge.library import LibraryError, load_library
 from store import crud
-from store.models import AgentRun, Approval, Draft, Handoff, Lead, Touch
+from store.models import AgentRun, Approval, DeliveryTask, Draft, Handoff, Lead, Touch
 from tools.brief import label
 from tools.handoff import REJECT_REASONS, handoff_view
+from tools.outbox.message import content_of
 
 
 def approval_record(session: Session, approval_id: int) -> dict[str, Any] | None:
@@ -63,8 +65,51 @@ def handoff_record(
     if lead is None:
         return None
     view = handoff_view(handoff, now=now)
+    view["lead"] = _lead_view(session, lead)
+    view["sla_due_at_dt"] = handoff.sla_due_at
+    view["decided_at_dt"] = handoff.decided_at
+    view["created_at_dt"] = handoff.created_at
+    view["sla_hours"] = (handoff.details or {}).get("sla_business_hours")
+    view["reject_label"] = REJECT_REASONS.get(handoff.reject_reason or "", handoff.reject_reason)
+    return view
+
+
+def task_record(session: Session, task_id: int) -> dict[str, Any] | None:
+    """A delivery task as the person doing it reads it: the lead, the script or suggested
+    message (as approved: an edit wins), when it is due, and who marked it done."""
+    task = session.get(DeliveryTask, task_id)
+    if task is None:
+        return None
+    lead = session.get(Lead, task.lead_id)
+    if lead is None:
+        return None
+    touch = session.get(Touch, task.touch_id)
+    draft = session.exec(select(Draft).where(Draft.touch_id == task.touch_id)).first()
+    script = None
+    if draft is not None:
+        approval = session.exec(select(Approval).where(Approval.draft_id == draft.id)).first()
+        content = content_of(draft, approval)
+        script = {"subject": content.subject, "text": content.text}
+    return {
+        "id": task.id,
+        "kind": task.kind,
+        "status": task.status,
+        "title": task.title,
+        "body": task.body,
+        "assignee": task.assignee,
+        "lead": _lead_view(session, lead),
+        "script": script,
+        # The slot the cadence planned for this touch (in the lead's business hours).
+        "due_at_dt": (touch.due_at if touch else None) or task.created_at,
+        "created_at_dt": task.created_at,
+        "done_by": task.done_by,
+        "done_at_dt": task.done_at,
+    }
+
+
+def _lead_view(session: Session, lead: Lead) -> dict[str, Any]:
     score = crud.latest_score(session, lead_id=lead.id) if lead.id else None
-    view["lead"] = {
+    return {
         "id": lead.id,
         "name": " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email,
         "email": lead.email,
@@ -76,14 +121,6 @@ def handoff_record(
         "decile": score.decile if score else None,
         "segments": crud.current_segments(session, lead_id=lead.id) if lead.id else [],
     }
-    view["sla_due_at_dt"] = handoff.sla_due_at
-    view["decided_at_dt"] = handoff.decided_at
-    view["created_at_dt"] = handoff.created_at
-    view["sla_hours"] = (handoff.details or {}).get("sla_business_hours")
-    view["reject_label"] = REJECT_REASONS.get(handoff.reject_reason or "", handoff.reject_reason)
-    return view
-
-
 
 
 def _action_reason(text: str | None) -> str | None:

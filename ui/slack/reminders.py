@@ -1,5 +1,6 @@
-"""The periodic Slack pass: post missing cards, mirror decisions made elsewhere, remind and
-escalate. A scheduler (or `nurture slack remind`) calls `slack_reminders(runtime, now)`.
+"""The periodic Slack pass: post missing cards (drafts to approve, hand-offs, delivery tasks),
+mirror decisions and tasks done elsewhere, remind and escalate. The worker (or `nurture slack
+remind`) calls `slack_reminders(runtime, now)`.
 
 Nothing here ever decides: a draft nobody approves is never sent, however long it waits.
 """
@@ -26,7 +27,7 @@ from ui.slack.desk import CLAIM_STALE, SlackDesk, make_client
 from ui.slack.text import escape, when
 
 log = logging.getLogger("nurture.slack")
-KINDS: tuple[CardKind, ...] = ("approval", "handoff")
+KINDS: tuple[CardKind, ...] = ("approval", "handoff", "task")
 
 
 def slack_reminders(
@@ -58,7 +59,7 @@ class SlackUpkeep:
         return dict(self.counts)
 
     def post_missing(self, now: datetime) -> None:
-        """A card for every pending approval and open hand-off that has none yet."""
+        """A card for every pending approval, open hand-off and open task that has none yet."""
         for kind in KINDS:
             with session_scope(self.desk.runtime.engine) as session:
                 ids = slack_cards.unposted(session, kind=kind, stale_before=now - CLAIM_STALE)
@@ -67,8 +68,8 @@ class SlackUpkeep:
                 self.counts[f"{kind}_cards_{result}"] += 1
 
     def mirror_decisions(self) -> None:
-        """Cards still showing buttons for something decided elsewhere (CLI, web, a crash
-        between recording and updating): rewrite them."""
+        """Cards still showing buttons for something decided or done elsewhere (CLI, web, a
+        crash between recording and updating): rewrite them."""
         for kind in KINDS:
             with session_scope(self.desk.runtime.engine) as session:
                 cards = slack_cards.open_cards(session, kind=kind)

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from store import crud
 from store.db import session_scope
-from store.models import Approval
+from store.models import Approval, DeliveryTask
 from tools.handoff import sla_state
 
 if TYPE_CHECKING:
@@ -23,6 +23,9 @@ def summary_text(desk: SlackDesk) -> str:
             select(func.count()).select_from(Approval).where(Approval.status == "pending")
         ).one()
         handoffs = crud.list_handoffs(session, status="pending")
+        tasks = session.exec(
+            select(func.count()).select_from(DeliveryTask).where(DeliveryTask.status == "open")
+        ).one()
         states = [
             sla_state(h, now=now, warn_hours=desk.config.handoff_remind_hours) for h in handoffs
         ]
@@ -31,7 +34,11 @@ def summary_text(desk: SlackDesk) -> str:
         f":handshake: *{len(handoffs)}* open hand-off(s): {states.count('breached')} past the "
         f"SLA, {states.count('due_soon')} due within "
         f"{desk.config.handoff_remind_hours:g} business hour(s)",
+        f":memo: *{tasks}* task(s) to do (videos to record, SDR steps)",
     ]
-    if not drafts and not handoffs:
-        lines = [":white_check_mark: Nothing is waiting: no drafts to approve, no open hand-offs."]
+    if not drafts and not handoffs and not tasks:
+        lines = [
+            ":white_check_mark: Nothing is waiting: no drafts to approve, no open hand-offs, "
+            "no tasks to do."
+        ]
     return "\n".join(lines)
