@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     handoff_remind_hours: float = Field(
         1.0, gt=0, alias="NURTURE_HANDOFF_REMIND_HOURS", description="before the SLA runs out"
     )
+    slack_interval_s: float = Field(
+        60.0, gt=0, alias="NURTURE_SLACK_INTERVAL", description="seconds between Slack passes"
+    )
     handoff_sla_hours: float = Field(
         4.0, gt=0, alias="NURTURE_HANDOFF_SLA_HOURS", description="business hours to decide"
     )

@@ -5,20 +5,25 @@ One process per database holds the scheduler (`agent.worker_lock`): two schedule
 store would run every job twice. Jobs coalesce (a backlog of missed runs is one run) and may
 start up to NURTURE_MISFIRE_GRACE seconds late (APScheduler's default is 1 s, which would drop
 a run whenever the process is briefly busy).
+
+The entry points add jobs of their own layers (`ExtraJob`, e.g. the Slack pass from `ui/`): the
+worker knows them only by name, like its own.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.util import ref_to_obj
 
 from agent import worker_jobs
 from agent.nurture.run import NurtureAgent
@@ -41,6 +46,25 @@ JOBS = (
 )
 
 
+@dataclass(frozen=True)
+class ExtraJob:
+    """A job from outside `agent/`: its id, its function as "module:function" (a module
+    function that gets the worker's context from `agent.worker_jobs.run_job`), its interval."""
+
+    id: str
+    function: str
+    interval_s: float
+
+    def __post_init__(self) -> None:
+        module, _, name = self.function.partition(":")
+        if not module or not name:
+            raise ValueError(f"job {self.id!r}: function must read 'module:function'")
+        if self.id in {job_id for job_id, _, _ in JOBS}:
+            raise ValueError(f"job id {self.id!r} is taken by one of the worker's own jobs")
+        if self.interval_s <= 0:
+            raise ValueError(f"job {self.id!r}: the interval must be more than 0 seconds")
+
+
 class Worker:
     """The scheduler and its jobs over one runtime. Use as a context manager."""
 
@@ -52,9 +76,14 @@ class Worker:
         transport: Transport | None = None,
         clock: Callable[[], datetime] | None = None,
         leadership: Leadership | None = None,
+        extra_jobs: Sequence[ExtraJob] = (),
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
+        ids = [job.id for job in extra_jobs]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"two extra jobs share an id: {', '.join(sorted(ids))}")
+        self.extra_jobs = tuple(extra_jobs)
         self._agent = agent
         self._transport = transport
         self._clock = clock
@@ -94,6 +123,7 @@ class Worker:
             firings=runner,
             agent_batch=self.settings.agent_batch,
             clock=self._clock,
+            runtime=self.runtime,
         )
         with session_scope(self.runtime.engine) as session:
             sync_library(session)  # the shipped sequences, unless stored ones exist
@@ -105,14 +135,28 @@ class Worker:
 
     # --- one pass, no scheduler ----------------------------------------------------------------
 
-    def run_once(self) -> dict[str, dict[str, int]]:
-        """Each job once, in order: trigger actions, due leads, then the sends they queued."""
+    def run_once(self) -> dict[str, dict[str, Any]]:
+        """Each job once, in order: trigger actions, due leads, the sends they queued, then
+        the extra jobs (e.g. Slack cards for what the sends delivered)."""
         context = self._require_context()
-        return {
+        report: dict[str, dict[str, Any]] = {
             "triggers": context.act_on_triggers(),
             "agent": context.run_due_leads(),
             "send": context.send_due(),
         }
+        if not self.extra_jobs:
+            return report
+        with self._lock:
+            installed = self.scheduler is None
+            if installed:  # a running scheduler has installed it already
+                worker_jobs.install(context)
+            try:
+                for job in self.extra_jobs:
+                    report[job.id] = ref_to_obj(job.function)()
+            finally:
+                if installed:
+                    worker_jobs.install(None)
+        return report
 
     # --- the scheduler ---------------------------------------------------------------------------
 
@@ -134,7 +178,7 @@ class Worker:
             jobstores={
                 "default": SQLAlchemyJobStore(engine=self.runtime.engine, tablename=JOBSTORE_TABLE)
             },
-            executors={"default": ThreadPoolExecutor(max_workers=len(JOBS))},
+            executors={"default": ThreadPoolExecutor(max_workers=len(JOBS) + len(self.extra_jobs))},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -142,18 +186,31 @@ class Worker:
             },
             timezone=UTC,
         )
+        wanted = [
+            (job_id, function, float(getattr(self.settings, interval)))
+            for job_id, function, interval in JOBS
+        ]
+        wanted += [(job.id, job.function, job.interval_s) for job in self.extra_jobs]
+        # Paused until the store holds exactly these jobs: a job stored by an earlier run
+        # (Slack's, when Slack has been turned off since) must not run once more.
+        scheduler.start(paused=True)
+        ids = {job_id for job_id, _, _ in wanted}
+        for stored in scheduler.get_jobs():
+            if stored.id not in ids:
+                log.info("removing the stored job %s (not configured any more)", stored.id)
+                scheduler.remove_job(stored.id)
         now = datetime.now(UTC)
-        for job_id, function, interval in JOBS:
+        for job_id, function, seconds in wanted:
             scheduler.add_job(
                 function,
                 "interval",
-                seconds=float(getattr(self.settings, interval)),
+                seconds=seconds,
                 id=job_id,
                 name=job_id,
                 replace_existing=True,
                 next_run_time=now,
             )
-        scheduler.start()
+        scheduler.resume()
         return scheduler
 
     def stop(self) -> None:

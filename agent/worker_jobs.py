@@ -1,5 +1,6 @@
 """The worker's jobs. The job store keeps them by name (`agent.worker_jobs:send_due_job`), so
-they are module functions over the context the running worker installs."""
+they are module functions over the context the running worker installs. Jobs of other layers
+(the Slack pass in `ui/`) are module functions too, and reach the context with `run_job`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from agent.nurture.run import NurtureAgent, due_lead_ids
+from agent.runtime import Runtime
 from agent.triggered import FiringRunner
 from store.db import session_scope
 from tools.outbox.send import Outbox
@@ -29,6 +31,7 @@ class JobContext:
     firings: FiringRunner
     agent_batch: int = 200
     clock: Callable[[], datetime] | None = None
+    runtime: Runtime | None = None  # for jobs that need the settings as well as the store
     # One lead pass at a time: trigger actions and due leads share the agent's threads.
     agent_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,7 +71,8 @@ def install(context: JobContext | None) -> None:
     _context = context
 
 
-def _run(name: str, work: Callable[[JobContext], dict[str, int]]) -> dict[str, Any]:
+def run_job(name: str, work: Callable[[JobContext], dict[str, Any]]) -> dict[str, Any]:
+    """Run `work` over the installed context; a failure is logged and the next run retries."""
     if _context is None:
         log.warning("job %s ran with no worker context installed; skipped", name)
         return {}
@@ -83,12 +87,12 @@ def _run(name: str, work: Callable[[JobContext], dict[str, int]]) -> dict[str, A
 
 
 def send_due_job() -> dict[str, Any]:
-    return _run("send-due", JobContext.send_due)
+    return run_job("send-due", JobContext.send_due)
 
 
 def triggers_due_job() -> dict[str, Any]:
-    return _run("triggers-due", JobContext.act_on_triggers)
+    return run_job("triggers-due", JobContext.act_on_triggers)
 
 
 def agent_due_job() -> dict[str, Any]:
-    return _run("agent-due", JobContext.run_due_leads)
+    return run_job("agent-due", JobContext.run_due_leads)

@@ -183,8 +183,15 @@ def serve(
     with ExitStack() as stack:
         if worker:
             from agent.worker import Worker
+            from ui.slack.config import SlackConfigError
+            from ui.slack.jobs import slack_jobs
 
-            running = stack.enter_context(Worker(runtime))
+            try:
+                extra = slack_jobs(settings)  # the Slack pass, as `nurture worker` runs it
+            except SlackConfigError as exc:
+                typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+                raise typer.Exit(code=2) from None
+            running = stack.enter_context(Worker(runtime, extra_jobs=extra))
             stop = threading.Event()
             stack.callback(stop.set)
             running.serve_in_background(stop)

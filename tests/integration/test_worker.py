@@ -1,6 +1,6 @@
 """The worker: APScheduler with its job store in the app database, jobs with misfire grace and
 coalescing, one scheduler per database (a lock file on SQLite, an advisory lock on PostgreSQL),
-and an event flowing through trigger -> agent -> outbox on its own."""
+an event flowing through trigger -> agent -> outbox on its own, and the Slack pass as a job."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
@@ -21,16 +22,20 @@ from agent.nurture.run import NurtureAgent
 from agent.outbox import send_window
 from agent.runtime import Runtime
 from agent.settings import Settings
-from agent.worker import JOBSTORE_TABLE, Worker
+from agent.worker import JOBSTORE_TABLE, ExtraJob, Worker
 from agent.worker_lock import PgAdvisoryLock
 from store.db import make_engine, migrate, session_scope
 from store.models import Touch, TouchStatus, TriggerFiring
 from tests.conftest import PG_URL
 from tests.nurture_fakes import fake_deps
-from tests.trigger_helpers import add_lead, event, minutes_ago, write
+from tests.slack_stub import BOT_TOKEN, running_stub
+from tests.trigger_helpers import add_lead, add_touch, event, minutes_ago, write
+from ui.slack.jobs import slack_jobs
+
+BASE_JOBS = {"triggers-due", "send-due", "agent-due"}
 
 
-def settings_for(tmp_path: Path) -> Settings:
+def settings_for(tmp_path: Path, **extra: Any) -> Settings:
     return Settings(
         NURTURE_ENV="test",
         NURTURE_VAR_DIR=tmp_path / "var",
@@ -42,17 +47,18 @@ def settings_for(tmp_path: Path) -> Settings:
         NURTURE_SEND_WINDOW_START=clock_time(0, 0),
         NURTURE_SEND_WINDOW_END=clock_time(23, 59, 59),
         NURTURE_SEND_ON_WEEKENDS=True,
+        **extra,
     )
 
 
-def worker_for(runtime: Runtime) -> Worker:
+def worker_for(runtime: Runtime, extra_jobs: tuple[ExtraJob, ...] = ()) -> Worker:
     deps = fake_deps(
         runtime.engine,
         clock=lambda: datetime.now(UTC),
         window=send_window(runtime.settings),
     )
     agent = NurtureAgent(deps, InMemorySaver())
-    return Worker(runtime, agent=agent)
+    return Worker(runtime, agent=agent, extra_jobs=extra_jobs)
 
 
 def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
@@ -77,7 +83,7 @@ def test_an_event_flows_to_a_sent_email_through_the_scheduled_jobs(
         jobs = {job.id: job for job in worker.scheduler.get_jobs()} if worker.scheduler else {}
         with engine.connect() as conn:
             stored = set(conn.execute(text(f"SELECT id FROM {JOBSTORE_TABLE}")).scalars())
-    assert set(jobs) == {"triggers-due", "send-due", "agent-due"} == stored
+    assert set(jobs) == BASE_JOBS == stored
     for job in jobs.values():
         assert job.coalesce is True and job.misfire_grace_time == 30 and job.max_instances == 1
     [fired] = _fired(engine)
@@ -86,6 +92,72 @@ def test_an_event_flows_to_a_sent_email_through_the_scheduled_jobs(
         touches = s.exec(select(Touch).where(Touch.lead_id == lead)).all()
     assert [t.status for t in touches].count(TouchStatus.sent) == 1
     assert worker.scheduler is None  # stopped on exit
+
+
+def stored_job_ids(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(text(f"SELECT id FROM {JOBSTORE_TABLE}")).scalars())
+
+
+def test_with_slack_on_the_worker_posts_missing_cards_every_interval(
+    engine: Engine, tmp_path: Path
+) -> None:
+    interval = 1.5
+    with running_stub() as (stub, api_url):
+        settings = settings_for(
+            tmp_path,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_API_BASE_URL=api_url,
+            SLACK_SDR_CHANNEL="C0SDR",
+            NURTURE_SLACK_INTERVAL=interval,
+        )
+        jobs = tuple(slack_jobs(settings))
+        assert jobs == (ExtraJob("slack-upkeep", "ui.slack.jobs:slack_pass_job", interval),)
+        runtime = Runtime(settings=settings, engine=engine)
+        first = add_lead(engine)
+        add_touch(engine, first, channel="video", due_at=datetime.now(UTC))
+
+        def cards() -> list[str]:
+            return [c.text() for c in stub.of("chat.postMessage")]
+
+        with worker_for(runtime, jobs) as worker:
+            assert worker.start()
+            # The send job delivers the video as a task; the Slack job posts its card.
+            wait_for(lambda: len(cards()) == 1, "the first task card")
+            assert "Record a personal video for Ana" in cards()[0]
+            assert stored_job_ids(engine) == BASE_JOBS | {"slack-upkeep"}
+            second = add_lead(engine, "bo@acme.example", first_name="Bo")
+            add_touch(engine, second, channel="sdr_task", due_at=datetime.now(UTC))
+            # Within one interval (plus the send job's 0.2 s and some slack for a busy machine).
+            wait_for(lambda: len(cards()) == 2, "the second card", seconds=interval + 2.0)
+            assert "Reach out to Bo" in cards()[1]
+            time.sleep(interval * 1.5)
+            assert len(cards()) == 2  # each card once, however many passes run
+
+    # Slack turned off: the next worker drops the stored Slack job before it can run.
+    with worker_for(Runtime(settings=settings_for(tmp_path), engine=engine)) as worker:
+        assert worker.start()
+        assert worker.scheduler is not None
+        assert {job.id for job in worker.scheduler.get_jobs()} == BASE_JOBS
+        assert stored_job_ids(engine) == BASE_JOBS
+
+
+def test_run_once_runs_the_slack_pass_after_the_sends(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    with running_stub() as (stub, api_url):
+        settings = settings_for(
+            tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_BASE_URL=api_url, SLACK_SDR_CHANNEL="C0"
+        )
+        lead = add_lead(sqlite_engine)
+        add_touch(sqlite_engine, lead, channel="video", due_at=datetime.now(UTC))
+        runtime = Runtime(settings=settings, engine=sqlite_engine)
+        with worker_for(runtime, tuple(slack_jobs(settings))) as worker:
+            report = worker.run_once()
+    assert report["send"]["sent"] == 1
+    assert report["slack-upkeep"] == {"task_cards_posted": 1}
+    [card] = stub.of("chat.postMessage")
+    assert card.args["channel"] == "C0"
 
 
 def _fired(engine: Engine) -> list[TriggerFiring]:
