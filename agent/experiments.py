@@ -15,11 +15,16 @@ from agent.models.offline import OfflineChatModel
 from agent.settings import Settings
 from store.db import session_scope
 from tools.bandit.experiments import choose_variant, record_engagement, running_experiment
-from tools.bandit.holdout import in_holdout
+from tools.bandit.holdout import HoldoutCohort, in_holdout
 from tools.bandit.variants import apply_variant, write_variants
 from tools.schemas import DecisionContext, EmailDraft, LeadBrief, NextAction
 
 FORMAT_ACTIONS = {"text": "send_email", "video": "send_video"}
+
+
+def holdout_cohort(settings: Settings) -> HoldoutCohort:
+    """The configured holdout (share and salt), for reports that compare nurture with it."""
+    return HoldoutCohort(share=settings.holdout_share, salt=settings.holdout_salt)
 
 
 def is_holdout(settings: Settings, lead_id: int) -> bool:

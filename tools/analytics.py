@@ -13,7 +13,10 @@ Definitions (all times UTC; a period is [since, until)):
 - contacts in nurture are leads enrolled in a sequence at any time in the period (open leads
   that are not excluded, while the store has no enrolments yet: `nurture_basis` says which);
 - revenue influenced is the won amount of leads that were enrolled or sent a touch before the
-  win; email rates are events per email sent by nurture in the period.
+  win; email rates are events per email sent by nurture in the period;
+- nurture against the holdout (when a holdout is given): the leads created in the period,
+  split by the holdout hash, each cohort's conversion to SQL or won and the uplift's 95 %
+  interval, as `nurture report experiments` computes them (`tools.bandit.cohorts`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from store.models import (
     utcnow,
 )
 from store.models import Sequence as SequenceRow
+from tools.bandit.cohorts import holdout_report
+from tools.bandit.holdout import HoldoutCohort
 
 MQL_TO_SQL_BENCHMARK = 0.13
 MQL_TO_SQL_TOP_QUARTILE = 0.22
@@ -71,10 +76,12 @@ def pipeline_summary(
     *,
     now: datetime | None = None,
     trend_weeks: int = 12,
+    holdout: HoldoutCohort | None = None,
 ) -> dict[str, Any]:
     """The pipeline over [since, until) (all time when `since` is None), for the leads now in
     `segment` (a name or a pattern such as `mofu:*`) or everyone. JSON-ready. `since` and
-    `until` may be words a person types: see `parse_moment`."""
+    `until` may be words a person types: see `parse_moment`. With the `holdout` cohort,
+    `holdout` compares nurtured leads with it (else it is None)."""
     now = _utc(now or utcnow())
     if isinstance(since, str):
         since = parse_moment(since, now=now) if since.strip() else None
@@ -109,6 +116,16 @@ def pipeline_summary(
         "by_segment": _by_segment(session, funnel, won, leads_filter, period),
         "by_sequence": _by_sequence(session, funnel, enrol, touches, won, period, now),
         "trend": _trend(funnel, touches, handoffs, won, trend_start, since, until),
+        "holdout": None
+        if holdout is None
+        else holdout_report(
+            session,
+            share=holdout.share,
+            salt=holdout.salt,
+            since=since,
+            until=until,
+            lead_ids=leads_filter,
+        ),
     }
 
 
@@ -721,6 +738,40 @@ def trend_figure(summary: dict[str, Any]) -> go.Figure:
     figure.update_xaxes(title_text="week starting")
     figure.update_yaxes(title_text="leads", secondary_y=False)
     figure.update_yaxes(title_text="revenue", secondary_y=True)
+    return figure
+
+
+def holdout_figure(summary: dict[str, Any]) -> go.Figure | None:
+    """Conversion to SQL or won, nurtured leads against the holdout, each with its 95 %
+    interval; the uplift and the verdict in the title. None when the summary has no holdout."""
+    holdout = summary.get("holdout")
+    if not holdout:
+        return None
+    bars = [
+        ("Nurtured", holdout["nurtured"], holdout["nurtured_rate"], holdout["nurtured_ci"]),
+        ("Holdout", holdout["holdout"], holdout["holdout_rate"], holdout["holdout_ci"]),
+    ]
+    rates = [(rate or 0) * 100 for _, _, rate, _ in bars]
+    figure = go.Figure(
+        go.Bar(
+            x=[f"{name} ({count:,} leads)" for name, count, _, _ in bars],
+            y=rates,
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [ci[1] * 100 - y for (_, _, _, ci), y in zip(bars, rates, strict=True)],
+                "arrayminus": [
+                    y - ci[0] * 100 for (_, _, _, ci), y in zip(bars, rates, strict=True)
+                ],
+            },
+            text=[f"{y:.1f} %" for y in rates],
+        )
+    )
+    figure.update_layout(
+        title=f"Nurture vs holdout, {_period_label(summary)}<br><sub>"
+        f"{holdout['verdict_text']}</sub>",
+        yaxis_title=f"{holdout['conversion']} (%)",
+    )
     return figure
 
 

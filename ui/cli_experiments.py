@@ -166,13 +166,7 @@ def report_experiments(as_json: JsonOpt = False) -> None:
         f"won {_pct(h['nurtured_rate'])} nurtured ({h['nurtured']:,} leads) vs "
         f"{_pct(h['holdout_rate'])} holdout ({h['holdout']:,} leads)"
     )
-    if h["uplift"] is not None:
-        low, high = h["uplift_ci"]
-        verdict = "significant" if h["significant"] else "not significant yet"
-        typer.echo(
-            f"  uplift {h['uplift'] * 100:+.1f} points (95 % CI {low * 100:+.1f} to "
-            f"{high * 100:+.1f}; {verdict})"
-        )
+    typer.echo(f"  {h['verdict_text']}")
     typer.echo("")
     if not report["experiments"]:
         typer.echo("no experiments yet: `nurture experiment create --help`")

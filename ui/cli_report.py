@@ -9,11 +9,13 @@ from typing import Annotated, Any
 
 import typer
 
+from agent.experiments import holdout_cohort
 from agent.runtime import open_runtime
 from store.db import session_scope
 from tools.analytics import (
     AnalyticsError,
     funnel_figure,
+    holdout_figure,
     parse_moment,
     pipeline_summary,
     trend_figure,
@@ -53,17 +55,25 @@ def pipeline(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     html: Annotated[
-        Path | None, typer.Option(help="also write the funnel and trend charts to this HTML file")
+        Path | None,
+        typer.Option(help="also write the funnel, trend and holdout charts to this HTML file"),
     ] = None,
 ) -> None:
     """Lead->MQL, MQL->SQL vs the 13 % benchmark, SQLs per 1,000 in nurture, time to MQL,
-    hand-off latency vs SLA, revenue, email rates; by segment, by sequence and by week."""
+    hand-off latency vs SLA, revenue, email rates, nurture's uplift over the holdout; by
+    segment, by sequence and by week."""
     start = _moment(since, "--since") if since else None
     end = _moment(until, "--until", end=True) if until else None
     runtime = open_runtime()
     try:
         with session_scope(runtime.engine) as session:
-            summary = pipeline_summary(session, since=start, until=end, segment=segment)
+            summary = pipeline_summary(
+                session,
+                since=start,
+                until=end,
+                segment=segment,
+                holdout=holdout_cohort(runtime.settings),
+            )
     except AnalyticsError as exc:
         raise _fail(str(exc)) from None
     if html is not None:
@@ -81,6 +91,9 @@ def _write_html(summary: dict[str, Any], path: Path) -> None:
         funnel_figure(summary).to_html(full_html=False, include_plotlyjs=True),
         trend_figure(summary).to_html(full_html=False, include_plotlyjs=False),
     ]
+    uplift = holdout_figure(summary)
+    if uplift is not None:
+        parts.append(uplift.to_html(full_html=False, include_plotlyjs=False))
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>nurture pipeline</title>"
         "</head><body>" + "".join(parts) + "</body></html>"
@@ -145,6 +158,15 @@ def _print(summary: dict[str, Any]) -> None:
         f"clicks {e['clicks']:,} ({_pct(e['click_rate'])}), replies {e['replies']:,}, "
         f"unsubscribes {e['unsubscribes']:,} ({_pct(e['unsubscribe_rate'])})"
     )
+    h = summary.get("holdout")
+    if h:
+        typer.echo(
+            f"Nurture vs holdout ({h['conversion']}, leads created in the period): "
+            f"{_pct(h['nurtured_rate'])} of {h['nurtured']:,} nurtured vs "
+            f"{_pct(h['holdout_rate'])} of {h['holdout']:,} held out "
+            f"({h['holdout_share'] * 100:g} % on the plain drip)"
+        )
+        typer.echo(f"  {h['verdict_text']}")
     _table(
         "By segment (10 largest)",
         ["segment", "leads", "new", "MQLs", "SQLs", "lead->MQL", "MQL->SQL", "won"],

@@ -9,6 +9,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, tool
 
 from agent.chat.lead_tools import dumps
+from agent.experiments import holdout_cohort
 from agent.nurture.actions import last_touch_at
 from agent.wiring import NurtureParts, sender_of
 from knowledge.base import KnowledgeBase
@@ -127,11 +128,16 @@ def work_tools(parts: NurtureParts) -> list[BaseTool]:
     ) -> str:
         """The pipeline's numbers: leads in nurture, lead->MQL, MQL->SQL, SQLs per 1,000,
         time to MQL, hand-off latency vs SLA, revenue influenced, email rates; by segment and
-        by sequence, with a weekly trend. since/until: ISO dates or words ("this month",
-        "last quarter", "30d"); segment: a name or a pattern such as "mofu:*"."""
+        by sequence, with a weekly trend; nurture's uplift over the holdout cohort (conversion
+        of each, the difference with its 95 % interval and a verdict). since/until: ISO dates
+        or words ("this month", "last quarter", "30d"); segment: a name or a pattern such as
+        "mofu:*"."""
+        holdout = holdout_cohort(parts.settings)
         with session_scope(engine) as session:
             try:
-                return dumps(analytics.pipeline_summary(session, since, until, segment))
+                return dumps(
+                    analytics.pipeline_summary(session, since, until, segment, holdout=holdout)
+                )
             except ValueError as exc:
                 return dumps({"error": str(exc)})
 

@@ -76,6 +76,9 @@ def pipeline_report(run: ToolRun, result: dict[str, Any]) -> str:
             f"replies {_pct(email.get('reply_rate'))} · unsubscribes "
             f"{_pct(email.get('unsubscribe_rate'), 2)}"
         )
+    holdout = result.get("holdout")
+    if isinstance(holdout, dict):
+        lines.append(_holdout_line(holdout))
     lines += _group_lines("By segment", result.get("by_segment"), "segment", "leads")
     lines += _group_lines("By sequence", result.get("by_sequence"), "sequence", "enrolled")
     weeks = result.get("trend")
@@ -106,6 +109,16 @@ def _conversion_line(totals: dict[str, Any], conversion: dict[str, Any]) -> str:
                 f", {top_text}" if top_text else ""
             )
     return line + ")"
+
+
+def _holdout_line(holdout: dict[str, Any]) -> str:
+    """Nurtured leads against the holdout on the plain drip, with the verdict in words."""
+    return (
+        f"- **Nurture vs holdout** ({holdout.get('conversion', 'conversion')}): "
+        f"{_pct(holdout.get('nurtured_rate'))} of {_count(holdout.get('nurtured'))} nurtured "
+        f"leads vs {_pct(holdout.get('holdout_rate'))} of {_count(holdout.get('holdout'))} "
+        f"held out. {holdout.get('verdict_text') or ''}"
+    ).rstrip()
 
 
 def _handoff_line(handoffs: dict[str, Any]) -> str:
@@ -384,5 +397,5 @@ def experiments(run: ToolRun) -> str:
             )
     holdout = result.get("holdout")
     if isinstance(holdout, Mapping):
-        lines.append(f"\nHoldout: {compact(dict(holdout))}")
+        lines.append("\n" + _holdout_line(dict(holdout)))
     return "\n".join(lines)

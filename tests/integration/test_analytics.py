@@ -14,8 +14,15 @@ from typer.testing import CliRunner
 from agent.settings import get_settings
 from store import crud
 from store.db import session_scope
-from store.models import Lead, LifecycleStage, Touch, TouchStatus
-from tools.analytics import AnalyticsError, funnel_figure, pipeline_summary, trend_figure
+from store.models import Lead, LifecycleStage, Outcome, OutcomeKind, Touch, TouchStatus
+from tools.analytics import (
+    AnalyticsError,
+    funnel_figure,
+    holdout_figure,
+    pipeline_summary,
+    trend_figure,
+)
+from tools.bandit.holdout import HoldoutCohort, in_holdout
 from tools.handoff import create_handoff, decide_handoff
 from tools.sequences import get_sequence, sync_library
 from ui.cli_report import app
@@ -238,6 +245,82 @@ def test_all_time_and_the_charts(store: Store) -> None:
     json.dumps(report)  # JSON-ready as is
 
 
+def test_nurture_against_the_holdout(engine: Engine) -> None:
+    """400 leads, a quarter created before the period; nurtured ones convert far more often
+    (every third reaches SQL) than held-out ones (every tenth, some only by a won deal)."""
+    cohort = HoldoutCohort(share=0.4, salt="pipeline")
+    with session_scope(engine) as s:
+        rows = [
+            Lead(
+                email=f"h{i}@acme.example",
+                created_at=day(11, 2 + i % 20) if i % 4 else day(10, 5),
+                updated_at=day(10, 5),
+            )
+            for i in range(400)
+        ]
+        s.add_all(rows)
+        s.flush()
+        ids = [int(row.id or 0) for row in rows]
+        converted: set[int] = set()
+        for n, row in enumerate(rows):
+            held = in_holdout(ids[n], share=cohort.share, salt=cohort.salt)
+            if held and n % 10 == 0:
+                s.add(Outcome(lead_id=ids[n], kind=OutcomeKind.won, occurred_at=day(11, 20)))
+                converted.add(ids[n])
+            elif not held and n % 3 == 0:
+                row.lifecycle_stage = LifecycleStage.sql
+                row.sql_at = day(11, 22)
+                s.add(row)
+                converted.add(ids[n])
+        for lead_id in ids[::2]:
+            crud.set_segments(s, lead_id=lead_id, segments=["tofu:technology"])
+    in_period = {ids[n] for n in range(400) if n % 4}
+
+    def expected(members: set[int]) -> tuple[int, int, int, int]:
+        held = {i for i in members if in_holdout(i, share=cohort.share, salt=cohort.salt)}
+        return (
+            len(members - held),
+            len((members - held) & converted),
+            len(held),
+            len(held & converted),
+        )
+
+    def figures(report: dict[str, Any]) -> tuple[int, int, int, int]:
+        h = report["holdout"]
+        return (h["nurtured"], h["nurtured_converted"], h["holdout"], h["holdout_converted"])
+
+    report = summary(engine, holdout=cohort)
+    holdout = report["holdout"]
+    assert figures(report) == expected(in_period)
+    assert holdout["holdout"] >= 50 and holdout["nurtured"] >= 50
+    assert holdout["nurtured_rate"] == round(holdout["nurtured_converted"] / holdout["nurtured"], 4)
+    low, high = holdout["uplift_ci"]
+    assert 0 < low <= holdout["uplift"] <= high  # about 33 % against 10 %
+    assert holdout["verdict"] == "nurture_ahead"
+    assert holdout["verdict_text"].startswith(
+        f"Nurture lifts conversion by +{holdout['uplift'] * 100:.1f}"
+    )
+    # The segment filter and the period apply to the comparison too.
+    only = summary(engine, holdout=cohort, segment="tofu:*")
+    assert figures(only) == expected(in_period & set(ids[::2]))
+    everyone = summary(engine, holdout=cohort, since=None)
+    assert figures(everyone) == expected(set(ids))
+    # The chart: both rates with their intervals, the verdict in the title.
+    figure = holdout_figure(report)
+    assert figure is not None
+    bars = figure.data[0]
+    assert list(bars.y) == pytest.approx(
+        [holdout["nurtured_rate"] * 100, holdout["holdout_rate"] * 100]
+    )
+    assert bars.error_y.arrayminus[0] == pytest.approx(
+        (holdout["nurtured_rate"] - holdout["nurtured_ci"][0]) * 100
+    )
+    assert holdout["verdict_text"] in figure.layout.title.text
+    # Without a holdout cohort there is nothing to compare and no chart.
+    assert summary(engine)["holdout"] is None and holdout_figure(summary(engine)) is None
+    json.dumps(report)
+
+
 def test_empty_store_and_bad_periods(engine: Engine) -> None:
     with session_scope(engine) as s:
         empty = pipeline_summary(s, now=NOW)
@@ -269,10 +352,15 @@ def test_report_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         data = json.loads(out.output)
         assert data["period"]["until"].startswith("2026-12-01")  # --until includes that day
         assert data["totals"]["new_leads"] == 1 and data["revenue"]["won_amount"] == 1200
+        assert data["holdout"]["holdout_share"] == 0.05
+        assert data["holdout"]["nurtured"] + data["holdout"]["holdout"] == 1
+        assert data["holdout"]["verdict"] == "not_enough_data"
         text = runner.invoke(app, ["pipeline", "--since", "2026-11-01", "--segment", "tofu:*"])
         assert text.exit_code == 0, text.output
         assert "lead -> MQL" in text.output and "13 %" in text.output
         assert "tofu:technology" in text.output
+        assert "Nurture vs holdout (reached SQL or won" in text.output
+        assert "Not enough data yet: " in text.output
         html = tmp_path / "pipeline.html"
         made = runner.invoke(app, ["pipeline", "--html", str(html)])
         assert made.exit_code == 0 and html.stat().st_size > 10_000

@@ -328,14 +328,15 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
     stranger.page.get_by_text("Unable to sign in: check the user name").wait_for(timeout=ANSWER_MS)
     stranger.shot("01-sign-in-refused")
 
-    # The manager asks for the pipeline: numbers, the tool as a step, a funnel and a trend chart.
+    # The manager asks for the pipeline: numbers, the tool as a step, a funnel, a trend chart
+    # and nurture against the holdout.
     manager = visit()
     manager.sign_in("ana", password("ana"))
     assert manager.page.get_by_text("offline model (built-in)").is_visible()
     manager.ask("How is the pipeline this month?", "Weekly trend")
     plots = manager.page.locator(".js-plotly-plot")
-    plots.nth(1).wait_for(timeout=ANSWER_MS)
-    assert plots.count() == 2
+    plots.nth(2).wait_for(timeout=ANSWER_MS)
+    assert plots.count() == 3
     # The funnel draws the store's own numbers.
     with session_scope(runtime.engine) as s:
         totals = pipeline_summary(s, "this month")["totals"]
@@ -345,9 +346,11 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
         [totals["new_leads"], totals["mqls"], totals["sqls"], totals["won"]],
     ]
     assert drawn[1][0] == "bar"  # the trend: won revenue as bars, then the weekly lines
+    assert drawn[2][0] == "bar" and len(drawn[2][1]) == 2  # nurtured and held-out leads
     assert totals["mqls"] >= 6 and totals["won"] == 1
     assert manager.page.get_by_text("Pipeline funnel").count() >= 1
     assert manager.page.get_by_text(re.compile(r"Lead → MQL")).count() >= 1
+    assert manager.page.get_by_text(re.compile(r"Nurture vs holdout")).count() >= 1
     assert manager.page.get_by_text("Used pipeline_summary").is_visible()
     manager.shot("02-manager-pipeline")
     plots.nth(1).scroll_into_view_if_needed()
@@ -419,8 +422,12 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
     manager.shot("08-manager-team")
     manager.page.get_by_text("How is the pipeline this month?").first.click()
     reopened = manager.page.locator(".js-plotly-plot")
-    reopened.nth(1).wait_for(timeout=ANSWER_MS)
-    assert [plot.evaluate("p => p.data[0].type") for plot in reopened.all()] == ["funnel", "bar"]
+    reopened.nth(2).wait_for(timeout=ANSWER_MS)
+    assert [plot.evaluate("p => p.data[0].type") for plot in reopened.all()] == [
+        "funnel",
+        "bar",
+        "bar",
+    ]
     manager.shot("09-manager-history")
     with session_scope(runtime.engine) as s:
         threads, _more = chat_history.list_threads(
@@ -430,7 +437,11 @@ def scenario(store: tuple[Runtime, list[int]], server: str, visit: Callable[[], 
         charts = chat_history.thread_elements(
             s, thread_id=next(t.id for t in threads if t.name == "How is the pipeline this month?")
         )
-    assert sorted(e.data["name"] for e in charts) == ["Pipeline funnel", "Weekly trend"]
+    assert sorted(e.data["name"] for e in charts) == [
+        "Nurture vs holdout",
+        "Pipeline funnel",
+        "Weekly trend",
+    ]
     # A stored chart is the author's alone: not another user's, not anyone signed out.
     chart = f"{server}/chat/history/elements/{charts[0].id}"
     assert manager.context.request.get(chart).status == 200

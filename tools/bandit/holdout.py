@@ -15,6 +15,18 @@ from typing import Any
 
 Z_95 = 1.959963984540054
 BUCKETS = 10_000
+# Below these the comparison is "not enough data yet": fewer leads in either cohort, or an
+# interval for the difference that spans zero and is wider than 10 points.
+MIN_COHORT = 50
+MAX_CI_WIDTH = 0.10
+
+
+@dataclass(frozen=True)
+class HoldoutCohort:
+    """Who is held out: `share` of the leads (0-1), picked by a hash salted with `salt`."""
+
+    share: float
+    salt: str
 
 
 def holdout_bucket(lead_id: int, salt: str) -> int:
@@ -93,3 +105,37 @@ def uplift(nurtured: int, nurtured_converted: int, holdout: int, holdout_convert
         relative_uplift=relative,
         significant=diff_ci is not None and (diff_ci[0] > 0 or diff_ci[1] < 0),
     )
+
+
+def verdict(result: Uplift, *, share: float | None = None) -> tuple[str, str]:
+    """A code and a plain sentence for the uplift: `no_holdout`, `not_enough_data`,
+    `nurture_ahead`, `holdout_ahead` or `no_clear_difference`."""
+    if share == 0:
+        return "no_holdout", (
+            "No holdout cohort (NURTURE_HOLDOUT_SHARE is 0): every lead is nurtured, so there "
+            "is nothing to compare with."
+        )
+    small = min(result.nurtured, result.holdout)
+    if small < MIN_COHORT or result.uplift is None or result.uplift_ci is None:
+        return "not_enough_data", (
+            f"Not enough data yet: {result.holdout:,} holdout and {result.nurtured:,} nurtured "
+            f"leads (at least {MIN_COHORT} in each are needed)."
+        )
+    low, high = result.uplift_ci
+    figures = f"{points(result.uplift)} (95 % CI {low * 100:+.1f} to {high * 100:+.1f})"
+    if low > 0:
+        return "nurture_ahead", f"Nurture lifts conversion by {figures}."
+    if high < 0:
+        return "holdout_ahead", (
+            f"The holdout converts better: {figures}; review what nurture sends."
+        )
+    if high - low > MAX_CI_WIDTH:
+        return "not_enough_data", (
+            f"Not enough data yet: the difference is {figures}, an interval too wide to tell."
+        )
+    return "no_clear_difference", f"No measurable uplift: {figures}."
+
+
+def points(difference: float) -> str:
+    """A difference of rates in percentage points, signed: 0.042 -> '+4.2 points'."""
+    return f"{difference * 100:+.1f} points"

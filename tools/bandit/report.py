@@ -1,22 +1,18 @@
 """`nurture report experiments`: every experiment's arms and verdict, and nurture's uplift over
-the holdout cohort.
-
-Uplift: leads are split by `in_holdout` (the same hash the agent uses); a lead converted when
-it reached SQL (an `sql_at`, or SQL / customer now) or has a won outcome. The figure is the
-difference of the two conversion rates with Newcombe's 95 % interval (Wilson per cohort), over
-the leads created in the period (all leads when `since` is None).
-"""
+the holdout cohort (`tools.bandit.cohorts`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
-from store.models import Experiment, Lead, Outcome, OutcomeKind
+from store.models import Experiment
+from tools.bandit.cohorts import holdout_report
 from tools.bandit.experiments import OBJECTIVE_EVENTS, arms_of
-from tools.bandit.holdout import in_holdout, uplift, wilson
+from tools.bandit.holdout import wilson
+
+__all__ = ["experiment_view", "experiments_report", "holdout_report", "overview"]
 
 
 def experiments_report(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
@@ -64,34 +60,6 @@ def experiment_view(session: Session, experiment: Experiment) -> dict[str, Any]:
         "successes": sum(a["successes"] for a in arms),
         "verdict": experiment.last_verdict or None,
         "arms": arms,
-    }
-
-
-def holdout_report(
-    session: Session, *, share: float, salt: str, since: datetime | None = None
-) -> dict[str, Any]:
-    """Conversion to SQL or won, nurtured leads against the holdout, with the uplift's CI."""
-    won = select(Outcome.lead_id).where(Outcome.kind == OutcomeKind.won)
-    converted = or_(
-        col(Lead.sql_at).is_not(None),
-        col(Lead.lifecycle_stage).in_(["sql", "customer"]),
-        col(Lead.id).in_(won),
-    )
-    stmt = select(Lead.id, converted)
-    if since is not None:
-        stmt = stmt.where(Lead.created_at >= since)
-    counts = {"nurtured": [0, 0], "holdout": [0, 0]}
-    for lead_id, did_convert in session.exec(stmt):
-        held = in_holdout(int(lead_id or 0), share=share, salt=salt)
-        cohort = counts["holdout" if held else "nurtured"]
-        cohort[0] += 1
-        cohort[1] += int(bool(did_convert))
-    result = uplift(counts["nurtured"][0], counts["nurtured"][1], *counts["holdout"]).as_dict()
-    return {
-        "holdout_share": share,
-        "conversion": "reached SQL or won",
-        "since": since.isoformat() if since else None,
-        **result,
     }
 
 

@@ -19,7 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agent.models.errors import MODEL_ERRORS, explain_model_error
 from agent.settings import Settings
-from tools.analytics import funnel_figure, trend_figure
+from tools.analytics import funnel_figure, holdout_figure, trend_figure
 
 log = logging.getLogger("nurture.chat")
 T = TypeVar("T")
@@ -89,11 +89,16 @@ async def run_turn(
 
 
 def charts(summary: dict[str, Any]) -> list[cl.Plotly]:
-    """The funnel and the weekly trend of a pipeline summary, as interactive charts."""
-    return [
+    """The funnel and the weekly trend of a pipeline summary, and nurture against the holdout
+    when the summary has it, as interactive charts."""
+    shown = [
         cl.Plotly(name="Pipeline funnel", figure=funnel_figure(summary), display="inline"),
         cl.Plotly(name="Weekly trend", figure=trend_figure(summary), display="inline"),
     ]
+    uplift = holdout_figure(summary)
+    if uplift is not None:
+        shown.append(cl.Plotly(name="Nurture vs holdout", figure=uplift, display="inline"))
+    return shown
 
 
 async def _open_step(name: str, args: dict[str, Any]) -> cl.Step:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.bandit.holdout import in_holdout, uplift, wilson
+from tools.bandit.holdout import in_holdout, points, uplift, verdict, wilson
 
 
 def test_holdout_share_is_close_to_the_setting_and_deterministic() -> None:
@@ -53,3 +53,34 @@ def test_no_holdout_leads_gives_no_uplift() -> None:
 def test_bad_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="holdout"):
         uplift(10, 1, 5, 6)
+
+
+def test_the_verdict_waits_for_enough_leads_and_a_narrow_interval() -> None:
+    # A big difference on tiny cohorts says nothing yet.
+    small = uplift(40, 20, 40, 2)
+    assert verdict(small)[0] == "not_enough_data"
+    assert "40 holdout and 40 nurtured" in verdict(small)[1]
+    # Enough leads, but an interval that spans zero and is wider than 10 points.
+    wide = uplift(400, 40, 60, 5)
+    assert wide.uplift_ci is not None and wide.uplift_ci[1] - wide.uplift_ci[0] > 0.10
+    code, sentence = verdict(wide)
+    assert code == "not_enough_data" and "too wide" in sentence
+    # Narrow and spanning zero: no measurable uplift.
+    flat = uplift(20_000, 2_000, 4_000, 400)
+    assert verdict(flat) == ("no_clear_difference", verdict(flat)[1])
+    assert "+0.0 points" in verdict(flat)[1]
+
+
+def test_the_verdict_names_the_side_that_converts_better() -> None:
+    ahead = uplift(2_000, 300, 500, 40)  # 15 % vs 8 %
+    code, sentence = verdict(ahead)
+    assert code == "nurture_ahead"
+    assert ahead.uplift_ci is not None
+    low, high = ahead.uplift_ci
+    assert sentence == (
+        f"Nurture lifts conversion by +7.0 points (95 % CI {low * 100:+.1f} to {high * 100:+.1f})."
+    )
+    behind = uplift(2_000, 100, 500, 60)  # 5 % vs 12 %
+    assert verdict(behind)[0] == "holdout_ahead"
+    assert verdict(uplift(2_000, 100, 0, 0), share=0.0)[0] == "no_holdout"
+    assert points(-0.0345) == "-3.5 points"

@@ -18,6 +18,7 @@ from store import crud
 from store.db import session_scope
 from store.models import Lead, LifecycleStage
 from tests.unit.models.crm import TODAY, Chat
+from tools.bandit.holdout import HoldoutCohort
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -56,7 +57,11 @@ def test_a_real_pipeline_summary_is_read_as_the_numbers_that_matter(
         """Pipeline numbers for a period."""
         start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
         with session_scope(sqlite_engine) as session:
-            seen.update(analytics.pipeline_summary(session, start, None, segment, now=NOW))
+            seen.update(
+                analytics.pipeline_summary(
+                    session, start, None, segment, now=NOW, holdout=HoldoutCohort(0.5, "s")
+                )
+            )
         return json.dumps(seen, default=str)
 
     text = (
@@ -77,6 +82,12 @@ def test_a_real_pipeline_summary_is_read_as_the_numbers_that_matter(
     for row in seen["by_segment"]:
         assert f"- `{row['segment']}`: {row['leads']} leads" in text
     assert "Totals" not in text  # not a dump of every key
+    holdout = seen["holdout"]
+    assert holdout["nurtured"] + holdout["holdout"] == 3 and holdout["holdout"] > 0
+    assert (
+        f"- **Nurture vs holdout** (reached SQL or won): 0.0 % of {holdout['nurtured']} nurtured "
+        f"leads vs 0.0 % of {holdout['holdout']} held out. Not enough data yet: " in text
+    )
 
 
 def test_sequence_names_are_saved_as_slugs() -> None:
