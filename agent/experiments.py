@@ -14,7 +14,7 @@ from sqlmodel import Session
 from agent.models.offline import OfflineChatModel
 from agent.settings import Settings
 from store.db import session_scope
-from tools.bandit.experiments import choose_variant, record_engagement, running_experiment
+from tools.bandit.experiments import choose_variant, record_engagement, running_segments
 from tools.bandit.holdout import HoldoutCohort, in_holdout
 from tools.bandit.variants import apply_variant, write_variants
 from tools.schemas import DecisionContext, EmailDraft, LeadBrief, NextAction
@@ -32,12 +32,11 @@ def is_holdout(settings: Settings, lead_id: int) -> bool:
     return in_holdout(lead_id, share=settings.holdout_share, salt=settings.holdout_salt)
 
 
-def experiment_segment(session: Session, brief: LeadBrief, dimension: str) -> str:
-    """The first of the lead's segments running an experiment on `dimension`, else '*'."""
-    for segment in brief.segments:
-        if running_experiment(session, segment=segment, dimension=dimension, exact=True):
-            return segment
-    return "*"
+def experiment_segment(session: Session, brief: LeadBrief, dimension: str) -> str | None:
+    """The first of the lead's segments running an experiment on `dimension`, else '*' when
+    one runs for every lead, else None."""
+    running = running_segments(session, dimension=dimension)
+    return next((s for s in brief.segments if s in running), "*" if "*" in running else None)
 
 
 def vary_email(
@@ -59,9 +58,12 @@ def vary_email(
     base = draft
     with session_scope(engine) as session:
         for dimension in ("subject", "cta"):
+            segment = experiment_segment(session, ctx.lead, dimension)
+            if segment is None:
+                continue
             choice = choose_variant(
                 session,
-                segment=experiment_segment(session, ctx.lead, dimension),
+                segment=segment,
                 dimension=dimension,
                 lead_id=ctx.lead.lead_id,
                 rng=rng,
@@ -88,9 +90,12 @@ def vary_format(
         return action
     rng = rng if rng is not None else np.random.default_rng()
     with session_scope(engine) as session:
+        segment = experiment_segment(session, brief, "format")
+        if segment is None:
+            return action
         choice = choose_variant(
             session,
-            segment=experiment_segment(session, brief, "format"),
+            segment=segment,
             dimension="format",
             lead_id=brief.lead_id,
             rng=rng,

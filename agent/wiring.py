@@ -33,6 +33,10 @@ from tools.handoff import HandoffError, HandoffRule, SlaPolicy, check_handoff, c
 from tools.schemas import DecisionContext, LeadBrief, NextAction, Snippet
 from tools.unsubscribe import unsubscribe_url
 
+# Lead after lead asks the same templated content questions: answers are reused this long
+# (a re-index from `nurture kb index` reaches a running agent within it).
+KB_ANSWER_TTL_S = 60.0
+
 
 class WiringError(RuntimeError):
     """The agent cannot start: say what is missing and how to fix it."""
@@ -193,6 +197,7 @@ def open_kb(settings: Settings) -> KnowledgeBase:
             kb.index_folder()
     except KnowledgeBaseError as exc:
         raise WiringError(f"the knowledge base cannot be opened: {exc}") from exc
+    kb.result_ttl_s = KB_ANSWER_TTL_S
     return kb
 
 

@@ -34,6 +34,8 @@ MAX_CANDIDATES = 1600
 
 # Query embeddings kept per knowledge base (oldest evicted first).
 QUERY_CACHE_SIZE = 1024
+# Search answers kept when `result_ttl_s` is set (the agent's); oldest evicted first.
+RESULT_CACHE_SIZE = 512
 
 
 class Embedder(Protocol):
@@ -188,6 +190,11 @@ class KnowledgeBase:
         self._collection: Collection | None = None
         self._query_vectors: dict[str, np.ndarray] = {}
         self._known: dict[str, _ChunkFacts] = {}
+        # The agent asks the same templated questions for lead after lead: with a TTL, an
+        # answer is reused for that long (an index written by another process shows up
+        # within it; this object's own writes clear it at once). 0 = always ask Chroma.
+        self.result_ttl_s = 0.0
+        self._answers: dict[tuple[Any, ...], tuple[float, list[SearchResult]]] = {}
 
     @classmethod
     def open(
@@ -279,6 +286,7 @@ class KnowledgeBase:
                 report.chunks_removed += len(ids)
         report.chunks_total = self.count()
         report.seconds = round(time.perf_counter() - started, 3)
+        self._answers.clear()
         return report
 
     def _is_current(self, versions: dict[str, list[str]], asset: Asset) -> bool:
@@ -396,10 +404,31 @@ class KnowledgeBase:
             raise KnowledgeBaseError(f"per_asset: must be at least 1, got {per_asset}")
         where = self._where(stage=stage, segment=segment)
         segment = segment.strip() if segment else None
+        key = (query.strip(), stage, segment, k, per_asset)
+        kept = self._answers.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return list(kept[1])
+        results = self._search(query.strip(), stage, segment, where, k=k, per_asset=per_asset)
+        if self.result_ttl_s > 0:
+            if len(self._answers) >= RESULT_CACHE_SIZE:
+                self._answers.pop(next(iter(self._answers)))
+            self._answers[key] = (time.monotonic() + self.result_ttl_s, list(results))
+        return results
+
+    def _search(
+        self,
+        query: str,
+        stage: str | None,
+        segment: str | None,
+        where: Where | None,
+        *,
+        k: int,
+        per_asset: int,
+    ) -> list[SearchResult]:
         total = self.count()
         if total == 0:
             return []
-        vector = self._query_vector(query.strip())
+        vector = self._query_vector(query)
         fetch = min(total, max(CANDIDATES, k * per_asset * 8))
         while True:
             found = self.collection.query(

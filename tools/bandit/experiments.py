@@ -203,6 +203,15 @@ def running_experiment(
     return found[0] if found else None
 
 
+def running_segments(session: Session, *, dimension: str) -> set[str]:
+    """The segments ('*': every lead) with a running experiment on `dimension`, in one query:
+    the agent asks for every lead it drafts for, and most segments run none."""
+    stmt = select(col(Experiment.segment)).where(
+        Experiment.status == "running", Experiment.dimension == dimension
+    )
+    return set(session.exec(stmt))
+
+
 def set_status(session: Session, *, experiment_id: int, status: str) -> Experiment:
     if status not in STATUSES:
         raise ExperimentError(f"status {status!r}: use one of {', '.join(STATUSES)}")
