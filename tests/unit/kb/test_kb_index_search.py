@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,27 @@ def test_a_reader_sees_another_writers_changes(tmp_path: Path) -> None:
     # The reader learned the old chunk was a decision asset; the new chunk has a new id.
     assert reader.search(query, stage="vendor", k=1)[0].url == f"{SITE}/security"
     assert f"{SITE}/security" not in {r.url for r in reader.search(query, stage="decision")}
+
+
+def test_kept_answers_expire_and_the_readers_own_index_clears_them(tmp_path: Path) -> None:
+    library = write_library(tmp_path / "lib")
+    reader = KnowledgeBase.open(tmp_path / "kb")
+    reader.index_folder(library)
+    reader.result_ttl_s = 0.5
+    query = "encrypted learner data and vendor questionnaires"
+    first = reader.search(query, stage="decision", k=1)
+    assert first[0].url == f"{SITE}/security"
+    moved = dict(ASSETS["security.md"], stage="vendor")
+    (library / "security.md").write_text(render(moved), encoding="utf-8")
+    KnowledgeBase.open(tmp_path / "kb").index_folder(library)
+    # Another process re-indexed: the kept answer stands until it expires...
+    assert reader.search(query, stage="decision", k=1) == first
+    time.sleep(0.6)
+    assert f"{SITE}/security" not in {r.url for r in reader.search(query, stage="decision")}
+    # ...while the reader's own index run drops what it kept at once.
+    reader.result_ttl_s = 60.0
+    kept = reader.search(query, stage="vendor", k=1)
+    assert kept[0].url == f"{SITE}/security"
+    (library / "security.md").write_text(render(ASSETS["security.md"]), encoding="utf-8")
+    reader.index_folder(library)
+    assert f"{SITE}/security" not in {r.url for r in reader.search(query, stage="vendor")}
