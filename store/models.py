@@ -516,8 +516,13 @@ class ExperimentAssignment(SQLModel, table=True):
     experiment_id: int = Field(foreign_key="experiment.id", index=True)
     arm_id: int = Field(foreign_key="experiment_arm.id", index=True)
     lead_id: int = Field(foreign_key="lead.id", index=True)
-    # None until the touch that carries the variant is known (the draft comes first).
+    # The draft made with the variant, then the touch that carries it (set when the touch is
+    # queued); None while not known, and for ever when the draft is never queued.
+    draft_id: int | None = Field(default=None, foreign_key="draft.id", index=True)
     touch_id: int | None = Field(default=None, foreign_key="touch.id", index=True)
     assigned_at: datetime = Field(default_factory=utcnow)
+    # When the touch went out: the arm's trial is counted then, once (an assignment whose
+    # touch is held, rejected or cancelled is no trial).
+    sent_at: datetime | None = None
     rewarded_at: datetime | None = None
     reward_event_id: str | None = Field(default=None, max_length=200)
