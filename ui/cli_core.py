@@ -82,9 +82,10 @@ def _print_agent(agent: dict, settings: Settings) -> None:
     card = agent["approval_example"]
     if card:
         lead, draft = card["lead"], card["draft"]
+        known = ", ".join(part for part in (lead["role"], lead["company"]) if part)
         typer.echo(
-            f"\nApproval #{card['id']}: {lead['name']} ({lead['role'] or '?'}, "
-            f"{lead['company'] or '?'}), score {lead['score']:.0f}, decile {lead['decile']}"
+            f"\nApproval #{card['id']}: {lead['name']}{f' ({known})' if known else ''}, "
+            f"score {lead['score']:.0f}, decile {lead['decile']}"
         )
         typer.echo(f"  why: {'; '.join(map(str, lead['factors']))}")
         typer.echo(f"  {draft['kind']}: {draft['subject']}")

@@ -200,6 +200,13 @@ def topic_name(theme: str | None) -> str | None:
     )
 
 
+# Words a cut label must not end on.
+_DANGLING = frozenset({
+    "a", "an", "the", "and", "or", "but", "to", "for", "of", "with", "about", "in", "on", "at",
+    "by", "from", "into", "your", "our", "their", "my", "its", "this", "that", "these", "those",
+})  # fmt: skip
+
+
 def short_label(cta: str, limit: int = 60) -> str:
     """A button label from a call to action: its first clause, at most `limit` characters.
 
@@ -213,11 +220,11 @@ def short_label(cta: str, limit: int = 60) -> str:
     label = label.strip().rstrip(".")
     if len(label) <= limit:
         return label
-    cut = label[: limit + 1].rsplit(" ", 1)[0]
-    for joiner in (" and", " or", " to", " the", " a", " for", " of", ","):
-        if cut.endswith(joiner):
-            cut = cut[: -len(joiner)]
-    return cut.rstrip(",;: ")
+    words = label[: limit + 1].rsplit(" ", 1)[0].rstrip(",;: ").split()
+    # End on a whole phrase: '... a private cohort for your' -> '... a private cohort'.
+    while len(words) > 2 and words[-1].lower().strip(",;:") in _DANGLING:
+        words.pop()
+    return " ".join(words).rstrip(",;: ")
 
 
 def lower_first(text: str) -> str:

@@ -205,6 +205,10 @@ def test_button_labels_are_short_and_actionable() -> None:
         "Book a 30-minute call"
     )
     assert len(short_label("Save your seat " + "and more words " * 10)) <= 60
+    # A label cut to fit ends on a whole phrase, not on 'for your'.
+    assert short_label("Talk to our enterprise team about a private cohort for your managers") == (
+        "Talk to our enterprise team about a private cohort"
+    )
 
 
 def test_facts_are_whole_sentences_and_table_rows() -> None:
