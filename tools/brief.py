@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from store import crud
 from store.models import Event, Lead, Touch, TouchStatus, utcnow
 from tools.drafting.personal import company_website
-from tools.profile import lead_themes, profile_of
+from tools.profile import HIGH_INTENT, lead_themes
 from tools.schemas import LeadBrief, Stage
 
 EVENT_LABELS = {
@@ -34,6 +34,8 @@ EVENT_LABELS = {
     "page_view": "visited the site",
 }
 NOTED_EVENTS = 8
+# The window of "what the lead did lately" (the brief, hand-offs, approval cards).
+RECENT_DAYS = 30
 # Free-text fields a lead fills in (forms, replies): carried as data, never as instructions.
 NOTE_KEYS = ("notes", "message", "comment", "comments", "question")
 ENGAGED = ("email_open", "email_click", "email_reply")
@@ -71,7 +73,7 @@ def lead_brief(
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise KeyError(f"no lead with id {lead_id}")
-    profile = profile_of(session, lead_id=lead_id, now=now)
+    counts, latest = _recent_events(session, lead_id=lead_id, now=now, days=RECENT_DAYS)
     score = crud.latest_score(session, lead_id=lead_id)
     segments = crud.current_segments(session, lead_id=lead_id)
     events = list(
@@ -106,8 +108,12 @@ def lead_brief(
         themes=[theme] if theme else [],
         stage=stage_of(lead, segments),
         trigger=trigger,
-        recent_activity=recent_activity(session, lead_id=lead_id, now=now),
-        high_intent_48h=bool(profile.get("high_intent_48h")),
+        recent_activity=_activity_lines(counts, latest, _aware(now)),
+        high_intent_48h=any(
+            latest[kind] >= _aware(now) - timedelta(hours=48)
+            for kind in HIGH_INTENT
+            if kind in latest
+        ),
         touches_sent=len(sent),
         days_since_last_touch=_days(now, last_touch.sent_at) if last_touch else None,
         unopened_in_a_row=_unopened_in_a_row(session, lead_id, sent),
@@ -149,10 +155,19 @@ def _days(now: datetime, moment: datetime | None) -> int | None:
 
 
 def recent_activity(
-    session: Session, *, lead_id: int, now: datetime | None = None, days: int = 30
+    session: Session, *, lead_id: int, now: datetime | None = None, days: int = RECENT_DAYS
 ) -> list[str]:
     """What the lead did lately, one line per kind of event, most recent kind first."""
     now = _aware(now or utcnow())
+    counts, latest = _recent_events(session, lead_id=lead_id, now=now, days=days)
+    return _activity_lines(counts, latest, now)
+
+
+def _recent_events(
+    session: Session, *, lead_id: int, now: datetime, days: int
+) -> tuple[Counter[str], dict[str, datetime]]:
+    """How often the lead did each kind of thing in the last `days`, and when it last did."""
+    now = _aware(now)
     stmt = (
         select(Event.type, Event.occurred_at)
         .where(
@@ -167,6 +182,10 @@ def recent_activity(
     for kind, at in session.exec(stmt):
         counts[kind] += 1
         latest.setdefault(kind, _aware(at))
+    return counts, latest
+
+
+def _activity_lines(counts: Counter[str], latest: dict[str, datetime], now: datetime) -> list[str]:
     lines = []
     for kind in sorted(latest, key=lambda k: latest[k], reverse=True):
         if kind in ("unsubscribe", "bounce"):
