@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.drafting.helpers import LEADS, ScriptedModel, context_for, tool_call
+from tests.fakes import ScriptedChatModel
+from tests.unit.drafting.helpers import LEADS, context_for, tool_call
 from tools.bandit.variants import (
     VariantError,
     apply_variant,
@@ -90,19 +91,19 @@ def test_bad_variants_say_what_to_change(dimension: str, value: str, message: st
 def test_model_variants_are_used_when_usable() -> None:
     ctx = context_for(LEADS["career-switcher"])
     draft = template_email(ctx)
-    model = ScriptedModel.of(
+    model = ScriptedChatModel.of(
         tool_call("VariantSet", {"variants": ["{first_name}, about {topic}", "{topic}?", "{bad}"]})
     )
     assert write_variants(model, draft, ctx, "subject") == [
         "{first_name}, about {topic}",
         "{topic}?",
     ]
-    assert "subject" in str(model.received[0][0].content)
+    assert "subject" in str(model.prompts[0][0].content)
 
 
 def test_model_with_too_few_usable_variants_falls_back_to_offline() -> None:
     ctx = context_for(LEADS["career-switcher"])
     draft = template_email(ctx)
     answer = tool_call("VariantSet", {"variants": ["{oops}", "{nope}"]})
-    model = ScriptedModel.of(answer, answer)
+    model = ScriptedChatModel.of(answer, answer)
     assert write_variants(model, draft, ctx, "cta") == offline_variants(draft, ctx, "cta")

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import LanguageModelInput
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
-from pydantic import Field
+from langchain_core.messages import AIMessage
 
 from knowledge.library import Asset, load_library
+from tests.fakes import tool_calls
 from tools.decide import choose_next_action
 from tools.schemas import DecisionContext, LeadBrief, Sender, Snippet
 
@@ -97,45 +88,6 @@ def context_for(lead: LeadBrief, *, sender: Sender | None = SENDER) -> DecisionC
     return bare.model_copy(update={"action": action, "snippets": snippets_for(lead, action.stage)})
 
 
-_ids = itertools.count(1)
-
-
 def tool_call(name: str, args: dict[str, Any], usage: tuple[int, int] | None = None) -> AIMessage:
     """An assistant message calling one tool, as a hosted model answers structured output."""
-    return AIMessage(
-        content="",
-        tool_calls=[{"name": name, "args": args, "id": f"call_{next(_ids)}", "type": "tool_call"}],
-        usage_metadata=(
-            UsageMetadata(input_tokens=usage[0], output_tokens=usage[1], total_tokens=sum(usage))
-            if usage
-            else None
-        ),
-    )
-
-
-class ScriptedModel(GenericFakeChatModel):
-    """Answers with its scripted messages in order; binds tools by returning itself; records
-    every prompt it receives."""
-
-    received: list[list[BaseMessage]] = Field(default_factory=list)
-
-    @classmethod
-    def of(cls, *answers: AIMessage | str) -> ScriptedModel:
-        return cls(messages=iter(answers))
-
-    def bind_tools(
-        self,
-        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        return self
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self.received.append(list(messages))
-        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+    return tool_calls((name, args), usage=usage)

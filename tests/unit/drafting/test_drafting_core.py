@@ -14,7 +14,8 @@ from langchain_core.outputs import ChatResult
 from agent.models.offline import OfflineChatModel
 from knowledge.tokens import count_tokens
 from prompts import DEFAULT_PROMPTS_DIR, load_prompt
-from tests.unit.drafting.helpers import LEADS, ScriptedModel, context_for, tool_call
+from tests.fakes import ScriptedChatModel
+from tests.unit.drafting.helpers import LEADS, context_for, tool_call
 from tools.drafting.context import SNIPPET_TOKENS, prompt_context
 from tools.drafting.core import DraftError, draft_email, draft_video_script
 from tools.drafting.structured import ModelCallError
@@ -35,12 +36,12 @@ def model_draft(ctx: DecisionContext) -> EmailDraft:
     return base.model_copy(update={"subject": "Rahul, fees and ways to pay for your course"})
 
 
-def prompt_text(model: ScriptedModel, call: int = 0) -> str:
-    return "\n".join(str(message.content) for message in model.received[call])
+def prompt_text(model: ScriptedChatModel, call: int = 0) -> str:
+    return "\n".join(str(message.content) for message in model.prompts[call])
 
 
-def sent_context(model: ScriptedModel, call: int = 0) -> DecisionContext:
-    human = str(model.received[call][1].content)
+def sent_context(model: ScriptedChatModel, call: int = 0) -> DecisionContext:
+    human = str(model.prompts[call][1].content)
     match = re.search(r"<context>\n(.*)\n</context>", human, re.DOTALL)
     assert match is not None
     return DecisionContext.model_validate_json(match.group(1))
@@ -48,7 +49,7 @@ def sent_context(model: ScriptedModel, call: int = 0) -> DecisionContext:
 
 def test_a_good_answer_is_used_and_recorded(ctx: DecisionContext) -> None:
     wanted = model_draft(ctx)
-    model = ScriptedModel.of(tool_call("EmailDraft", wanted.model_dump()))
+    model = ScriptedChatModel.of(tool_call("EmailDraft", wanted.model_dump()))
     result = draft_email(model, ctx)
     assert result.draft == wanted
     assert result.source == "model" and result.kind == "email"
@@ -64,13 +65,13 @@ def test_a_good_answer_is_used_and_recorded(ctx: DecisionContext) -> None:
 def test_provider_usage_and_model_name_win_over_counting(ctx: DecisionContext) -> None:
     answer = tool_call("EmailDraft", model_draft(ctx).model_dump(), usage=(1234, 321))
     answer.response_metadata = {"model_name": "gpt-4o-mini-2024-07-18"}
-    result = draft_email(ScriptedModel.of(answer), ctx)
+    result = draft_email(ScriptedChatModel.of(answer), ctx)
     assert (result.prompt_tokens, result.completion_tokens) == (1234, 321)
     assert result.model_name == "gpt-4o-mini-2024-07-18"
 
 
 def test_the_prompt_carries_the_whole_context_trimmed(ctx: DecisionContext) -> None:
-    model = ScriptedModel.of(tool_call("EmailDraft", model_draft(ctx).model_dump()))
+    model = ScriptedChatModel.of(tool_call("EmailDraft", model_draft(ctx).model_dump()))
     draft_email(model, ctx)
     sent = sent_context(model)
     assert sent.lead == ctx.lead
@@ -81,20 +82,20 @@ def test_the_prompt_carries_the_whole_context_trimmed(ctx: DecisionContext) -> N
     assert any(count_tokens(s.text) > share for s in ctx.snippets)  # the trim did something
     for sent_snippet, snippet in zip(sent.snippets, ctx.snippets, strict=True):
         assert snippet.text.startswith(sent_snippet.text.removesuffix(" …"))
-    assert "Answer only by calling the EmailDraft tool" in str(model.received[0][0].content)
+    assert "Answer only by calling the EmailDraft tool" in str(model.prompts[0][0].content)
 
 
 def test_a_bad_answer_is_retried_once_with_the_error(ctx: DecisionContext) -> None:
     wanted = model_draft(ctx)
     too_long = {**wanted.model_dump(), "subject": "x" * 120}
-    model = ScriptedModel.of(
+    model = ScriptedChatModel.of(
         tool_call("EmailDraft", too_long), tool_call("EmailDraft", wanted.model_dump())
     )
     result = draft_email(model, ctx)
     assert result.draft == wanted and result.source == "model"
     assert result.attempts == 2
     assert len(result.errors) == 1 and "subject" in result.errors[0]
-    retry = str(model.received[1][-1].content)
+    retry = str(model.prompts[1][-1].content)
     assert "could not be used" in retry and "subject" in retry and "x" * 120 in retry
     # both calls are paid for
     assert result.prompt_tokens == count_tokens(prompt_text(model, 0)) + count_tokens(
@@ -104,7 +105,7 @@ def test_a_bad_answer_is_retried_once_with_the_error(ctx: DecisionContext) -> No
 
 def test_an_answer_without_the_tool_call_is_retried(ctx: DecisionContext) -> None:
     wanted = model_draft(ctx)
-    model = ScriptedModel.of(
+    model = ScriptedChatModel.of(
         "Here is your email: ...", tool_call("EmailDraft", wanted.model_dump())
     )
     result = draft_email(model, ctx)
@@ -113,7 +114,7 @@ def test_an_answer_without_the_tool_call_is_retried(ctx: DecisionContext) -> Non
 
 
 def test_two_bad_answers_fall_back_to_the_template(ctx: DecisionContext) -> None:
-    model = ScriptedModel.of(tool_call("EmailDraft", {"subject": "hi"}), "no tools today")
+    model = ScriptedChatModel.of(tool_call("EmailDraft", {"subject": "hi"}), "no tools today")
     result = draft_email(model, ctx)
     assert result.source == "template"
     assert result.draft == template_email(ctx)
@@ -122,12 +123,12 @@ def test_two_bad_answers_fall_back_to_the_template(ctx: DecisionContext) -> None
 
 
 def test_without_fallback_two_bad_answers_are_a_clear_error(ctx: DecisionContext) -> None:
-    model = ScriptedModel.of("nope", "still nope")
+    model = ScriptedChatModel.of("nope", "still nope")
     with pytest.raises(DraftError, match=r"lead 102: .* no usable EmailDraft after 2 attempt"):
         draft_email(model, ctx, fallback=False)
 
 
-class BrokenModel(ScriptedModel):
+class BrokenModel(ScriptedChatModel):
     def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
         raise TimeoutError("the server did not answer in 30 s")
 
@@ -155,11 +156,11 @@ def test_no_model_means_the_offline_template(ctx: DecisionContext) -> None:
 
 def test_video_scripts_go_through_their_own_prompt(ctx: DecisionContext) -> None:
     script = template_video_script(ctx)
-    model = ScriptedModel.of(tool_call("VideoScript", script.model_dump()))
+    model = ScriptedChatModel.of(tool_call("VideoScript", script.model_dump()))
     result = draft_video_script(model, ctx)
     assert result.draft == script and result.kind == "video_script"
     assert result.prompt_id == "draft_video_script"
-    assert "VideoScript tool" in str(model.received[0][0].content)
+    assert "VideoScript tool" in str(model.prompts[0][0].content)
 
 
 def test_a_prompts_folder_override_is_recorded(ctx: DecisionContext, tmp_path: Path) -> None:
@@ -172,10 +173,10 @@ def test_a_prompts_folder_override_is_recorded(ctx: DecisionContext, tmp_path: P
         ),
         encoding="utf-8",
     )
-    model = ScriptedModel.of(tool_call("EmailDraft", model_draft(ctx).model_dump()))
+    model = ScriptedChatModel.of(tool_call("EmailDraft", model_draft(ctx).model_dump()))
     result = draft_email(model, ctx, prompts_dir=tmp_path)
     assert result.prompt_ref == "draft_email@2026-12-01.3"
-    assert "Open with a question" in str(model.received[0][0].content)
+    assert "Open with a question" in str(model.prompts[0][0].content)
 
 
 def test_the_offline_model_drafts_through_the_same_path() -> None:
