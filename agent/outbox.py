@@ -17,6 +17,7 @@ from tools.outbox.message import Composer
 from tools.outbox.send import Outbox
 from tools.outbox.transports import FileTransport, SentLog, SmtpTransport, Transport
 from tools.schemas import Sender
+from tools.senders import parse_alternates
 from tools.triggers.effects import stop_lead
 from tools.unsubscribe import read_token
 
@@ -68,6 +69,11 @@ def sender_of(settings: Settings) -> Sender:
         email=settings.sender_email,
         address=settings.sender_address,
     )
+
+
+def alternate_senders(settings: Settings) -> tuple[Sender, ...]:
+    """NURTURE_ALT_SENDERS: who signs, in turn, after an unopened streak's pause."""
+    return parse_alternates(settings.alt_senders, sender_of(settings))
 
 
 def build_outbox(

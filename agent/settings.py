@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     sender_address: str = Field(
         "12 MG Road, Bengaluru 560001, India", alias="NURTURE_SENDER_ADDRESS"
     )
+    alt_senders: str | None = Field(
+        None,
+        alias="NURTURE_ALT_SENDERS",
+        description="Name <address>, ...: colleagues who sign after an unopened streak's pause",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8080",
         alias="NURTURE_PUBLIC_URL",
@@ -153,6 +158,22 @@ class Settings(BaseSettings):
             )
         if self.outbox == "smtp" and not self.smtp_host:
             raise ValueError("NURTURE_OUTBOX=smtp needs SMTP_HOST (and SMTP_PORT, credentials)")
+        return self
+
+    @model_validator(mode="after")
+    def _alternate_senders(self) -> Settings:
+        if self.alt_senders and self.alt_senders.strip():
+            from tools.schemas import Sender  # only when set: settings load everywhere
+            from tools.senders import parse_alternates
+
+            main = Sender(
+                name=self.sender_name,
+                title=self.sender_title,
+                company=self.sender_company,
+                email=self.sender_email,
+                address=self.sender_address,
+            )
+            parse_alternates(self.alt_senders, main)  # a SenderError names the entry
         return self
 
     @model_validator(mode="after")

@@ -18,10 +18,11 @@ from sqlmodel import Session, col, select
 
 from agent.nurture.run import NurtureAgent
 from store.db import session_scope
-from store.models import Event, Lead, TriggerFiring, utcnow
+from store.models import Event, Lead, Touch, TriggerFiring, utcnow
 from tools.brief import lead_brief
 from tools.handoff import HandoffError
 from tools.schemas import NextAction
+from tools.senders import NEXT, SETTING, as_header
 from tools.triggers.rules import RuleSet
 
 log = logging.getLogger("nurture.triggers")
@@ -109,7 +110,26 @@ class FiringRunner:
             words.append(f"{outcome['action']} at the {outcome.get('stage')} stage")
         if outcome.get("touch_id"):
             words.append(f"touch {outcome['touch_id']}")
+        if hint.get("sender") == NEXT:
+            words.append(self._sender_note(lead_id, outcome.get("touch_id")))
         return ", ".join(words)
+
+    def _sender_note(self, lead_id: int, touch_id: Any) -> str:
+        """Whether the sender changed as the rule asked: who signs now, or why nobody new."""
+        if not self.agent.deps.alt_senders:
+            log.info(
+                "lead %s: the rule asks for another sender but %s lists none; only the "
+                "angle changes",
+                lead_id,
+                SETTING,
+            )
+            return f"same sender: no colleague in {SETTING}, only the angle changes"
+        with session_scope(self.engine) as session:
+            touch = session.get(Touch, int(touch_id)) if touch_id else None
+            if touch is not None and touch.sender:
+                return f"from {touch.sender}"
+            sender = self.agent.deps.sender_for(session, lead_id, self.clock())
+        return f"next touches from {as_header(sender)}"
 
     def _finish(self, firing: TriggerFiring, status: str, result: str) -> None:
         with session_scope(self.engine) as session:

@@ -18,7 +18,7 @@ from agent.models.budget import cost_usd
 from agent.models.factory import build_budget, build_chat_model
 from agent.nurture.deps import NurtureDeps, utc_now
 from agent.nurture.run import NurtureAgent
-from agent.outbox import send_window, sender_of
+from agent.outbox import alternate_senders, send_window, sender_of
 from agent.runtime import Runtime
 from agent.settings import Settings
 from knowledge.base import KnowledgeBase, KnowledgeBaseError
@@ -179,6 +179,7 @@ def nurture_deps(
     return NurtureDeps(
         engine=runtime.engine,
         sender=sender_of(runtime.settings),
+        alt_senders=alternate_senders(runtime.settings),
         decide=parts.decide,
         retrieve=parts.retrieve,
         draft=parts.draft,

@@ -179,6 +179,9 @@ class Touch(SQLModel, table=True):
     sent_at: datetime | None = None
     skip_reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # Who signs it, `Name <address>`, chosen when it was drafted (a retry sends from the same
+    # person); None: the configured main sender.
+    sender: str | None = Field(default=None, max_length=400)
 
 
 class Draft(SQLModel, table=True):

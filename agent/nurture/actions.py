@@ -12,7 +12,8 @@ from agent.nurture.state import NurtureState, Result
 from store import crud
 from store.models import AgentRun, Approval, Draft, Touch, TouchStatus, utcnow
 from tools.cadence import next_send_slot
-from tools.schemas import LeadBrief, NextAction
+from tools.schemas import LeadBrief, NextAction, Sender
+from tools.senders import as_header
 from tools.triggers.steps import consume_step
 
 CHANNEL_OF = {"send_email": "email", "send_video": "video"}
@@ -122,6 +123,8 @@ def _new_touch(
         idempotency_key=key,
         enrollment_id=enrollment_id,
         step=step,
+        # The draft is signed by this pass's sender: the email goes out from the same person.
+        sender=as_header(Sender.model_validate(state["sender"])) if state.get("sender") else None,
     )
     touch = crud.add_touch(session, touch=touch)
     if enrollment_id is not None and step is not None:

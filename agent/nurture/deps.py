@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from tools.cadence import SendWindow
 from tools.schemas import DecisionContext, LeadBrief, NextAction, Sender, Snippet
+from tools.senders import sender_for
 from tools.sequences.enrol import enrol
 from tools.triggers.steps import refresh_step_times, step_hint
 
@@ -40,7 +41,7 @@ def top_decile(brief: LeadBrief) -> bool:
 @dataclass
 class NurtureDeps:
     engine: Engine
-    sender: Sender
+    sender: Sender  # the main sender
     # (context) -> the next best action; hard rules already applied.
     decide: Callable[[DecisionContext], NextAction]
     # (lead, action) -> cited snippets from the content library.
@@ -59,3 +60,10 @@ class NurtureDeps:
     enrol: Callable[[Session, int, str | None, datetime], None] = enrol_in_sequence
     # (session, lead id, now) -> the hint for a pass that was given none (a due step's).
     hint_for: Callable[[Session, int, datetime], dict[str, Any] | None] = due_step_hint
+    # Colleagues who sign in turn after an unopened streak's pause (NURTURE_ALT_SENDERS).
+    alt_senders: tuple[Sender, ...] = ()
+
+    def sender_for(self, session: Session, lead_id: int, now: datetime) -> Sender:
+        """Who signs this lead's next touch: the main sender, or whose turn it is."""
+        team = (self.sender, *self.alt_senders)
+        return sender_for(session, lead_id=lead_id, team=team, now=now)

@@ -22,7 +22,7 @@ from agent.nurture.state import NurtureState
 from store.db import session_scope
 from tools import lead_scoring
 from tools.brief import lead_brief
-from tools.schemas import DecisionContext, LeadBrief, NextAction, Snippet
+from tools.schemas import DecisionContext, LeadBrief, NextAction, Sender, Snippet
 from tools.segments.assign import segment_lead
 from tools.triggers.hints import apply_hint
 
@@ -51,7 +51,13 @@ def build_nurture_graph(
             deps.enrol(session, lead_id, given.get("event_type") or state.get("trigger"), now)
             hint = state.get("hint") or deps.hint_for(session, lead_id, now)
             brief = lead_brief(session, lead_id=lead_id, trigger=state.get("trigger"), now=now)
-        return {"brief": brief.model_dump(mode="json"), "hint": hint}
+            # Chosen once per pass and kept in the thread: a resumed pass signs the same way.
+            sender = deps.sender_for(session, lead_id, now)
+        return {
+            "brief": brief.model_dump(mode="json"),
+            "hint": hint,
+            "sender": sender.model_dump(mode="json"),
+        }
 
     def decide(state: NurtureState) -> dict[str, Any]:
         brief = LeadBrief.model_validate(state["brief"])
@@ -68,7 +74,7 @@ def build_nurture_graph(
         context = DecisionContext(
             lead=LeadBrief.model_validate(state["brief"]),
             snippets=[Snippet.model_validate(s) for s in state.get("snippets", [])],
-            sender=deps.sender,
+            sender=Sender.model_validate(state["sender"]) if state.get("sender") else deps.sender,
             action=NextAction.model_validate(state["action"]),
         )
         drafted = deps.draft(context)

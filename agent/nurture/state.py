@@ -14,6 +14,7 @@ class NurtureState(TypedDict, total=False):
     # A due sequence step's or a trigger's suggestion (stage, theme, channel); hard rules win.
     hint: dict[str, Any] | None
     brief: dict[str, Any]  # tools.schemas.LeadBrief, as of this pass
+    sender: dict[str, Any] | None  # tools.schemas.Sender who signs this pass's touch
     action: dict[str, Any]  # tools.schemas.NextAction chosen for this pass
     snippets: list[dict[str, Any]]  # tools.schemas.Snippet retrieved for the draft
     draft: dict[str, Any]  # the draft and its provenance (prompt version, model, tokens)

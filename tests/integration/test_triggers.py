@@ -206,7 +206,7 @@ def test_three_unopened_emails_pause_the_lead_then_a_different_angle(engine: Eng
     assert (fired.rule, fired.action) == ("unopened-streak", "pause")
     assert fired.params["pause_days"] == 10
     assert fired.due_at == now + timedelta(days=10)
-    assert fired.params["hint"] == {"angle": "different"}
+    assert fired.params["hint"] == {"angle": "different", "sender": "next"}
     assert touch_of(engine, waiting).skip_reason == "paused: unopened-streak"
     with session_scope(engine) as s:
         moved = s.exec(select(Enrollment).where(Enrollment.lead_id == lead)).one()

@@ -12,6 +12,7 @@ from email.utils import format_datetime, formataddr
 
 from store.models import Approval, Draft, Lead, Touch
 from tools.schemas import Sender
+from tools.senders import from_header
 from tools.unsubscribe import unsubscribe_url
 
 HEADERS_ON_ONE_LINE = default.clone(max_line_length=998)  # RFC 5322's line limit
@@ -57,7 +58,8 @@ def content_of(draft: Draft, approval: Approval | None) -> Content:
 
 @dataclass(frozen=True)
 class Composer:
-    """Builds what goes out, signed by `sender`, with links to `public_url`."""
+    """Builds what goes out, from `sender` (or the colleague a touch names), with links to
+    `public_url`."""
 
     sender: Sender
     public_url: str
@@ -81,8 +83,10 @@ class Composer:
             raise ComposeError(f"touch {touch.id}: the draft has no subject")
         link = self.unsubscribe_link(lead)
         text = self._with_footer(content.text, link)
+        # The touch says who signed its draft (after a pause, a colleague may take over).
+        sender = from_header(touch.sender, self.sender) if touch.sender else self.sender
         message = EmailMessage()
-        message["From"] = formataddr((self.sender.name, self.sender.email))
+        message["From"] = formataddr((sender.name, sender.email))
         message["To"] = formataddr((_full_name(lead), lead.email))
         message["Subject"] = " ".join(content.subject.split())
         message["Date"] = format_datetime(now)

@@ -94,6 +94,9 @@ class Hint(_Strict):
     query: str | None = Field(None, max_length=200)
     channel: Channel | None = None
     angle: Literal["usual", "different"] | None = None
+    # next: once the firing is due, the lead's touches come from the next colleague in
+    # NURTURE_ALT_SENDERS (tools.senders); same (or unset): nothing changes.
+    sender: Literal["same", "next"] | None = None
 
 
 class Action(_Strict):
