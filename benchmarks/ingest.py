@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,12 +101,25 @@ def bench_import(url: str, tmp: Path, n_events: int, n_leads: int) -> float:
 
 def bench_http(url: str, tmp: Path, n_events: int, n_leads: int, batch: int = 500) -> float:
     prepare(url, tmp, n_leads).dispose()
+    events = synthetic_events(n_leads, n_events, seed=2, prefix="http")
+    bodies = [json.dumps(events[i : i + batch]).encode() for i in range(0, n_events, batch)]
+    with serving(url, tmp) as (client, base):
+        started = time.perf_counter()
+        accepted = sum(post_signed(client, base, body).json()["accepted"] for body in bodies)
+        elapsed = time.perf_counter() - started
+    assert accepted == n_events, accepted
+    return n_events / elapsed
+
+
+@contextmanager
+def serving(url: str, var_dir: Path) -> Iterator[tuple[httpx.Client, str]]:
+    """`nurture serve` over `url` on a free loopback port, as users start it, until exit."""
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "NURTURE_WEBHOOK_SECRET": SECRET,
-        "NURTURE_VAR_DIR": str(tmp),
+        "NURTURE_VAR_DIR": str(var_dir),
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -116,31 +131,25 @@ def bench_http(url: str, tmp: Path, n_events: int, n_leads: int, batch: int = 50
     try:
         with httpx.Client(timeout=60) as client:
             _wait_healthy(client, base)
-            events = synthetic_events(n_leads, n_events, seed=2, prefix="http")
-            bodies = [json.dumps(events[i : i + batch]).encode() for i in range(0, n_events, batch)]
-            started = time.perf_counter()
-            accepted = 0
-            for body in bodies:
-                response = client.post(
-                    f"{base}/events",
-                    content=body,
-                    headers={
-                        SIGNATURE_HEADER: sign(body, SECRET),
-                        "Content-Type": "application/json",
-                    },
-                )
-                response.raise_for_status()
-                accepted += response.json()["accepted"]
-            elapsed = time.perf_counter() - started
-        assert accepted == n_events, accepted
-        return n_events / elapsed
+            yield client, base
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=30)
+
+
+def post_signed(client: httpx.Client, base: str, body: bytes) -> httpx.Response:
+    """One batch of events to POST /events, signed with the webhook secret."""
+    response = client.post(
+        f"{base}/events",
+        content=body,
+        headers={SIGNATURE_HEADER: sign(body, SECRET), "Content-Type": "application/json"},
+    )
+    response.raise_for_status()
+    return response
 
 
 def _wait_healthy(client: httpx.Client, base: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a first start indexes the content library
     while time.monotonic() < deadline:
         try:
             if client.get(f"{base}/health").status_code == 200:

@@ -38,8 +38,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -47,10 +45,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlmodel import col, select
 
-SECRET = "bench-secret-0123456789"
 BATCH = 100
 IMPORT_BATCH = 500
 SIM_START = datetime(2026, 9, 7, 0, 0, tzinfo=UTC)  # a Monday
@@ -139,52 +135,23 @@ def prepare_store(url: str, tmp: Path, n_leads: int) -> None:
 
 
 def bench_http(tmp: Path, n_leads: int, n_events: int) -> dict[str, Any]:
-    from benchmarks.ingest import _wait_healthy, free_port
+    from benchmarks.ingest import post_signed, serving
     from store.db import make_engine, session_scope
     from store.models import TriggerFiring
-    from ui.http import SIGNATURE_HEADER, sign
 
     url = f"sqlite:///{tmp / 'bench.db'}"
     prepare_store(url, tmp, n_leads)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "NURTURE_WEBHOOK_SECRET": SECRET,
-        "NURTURE_VAR_DIR": str(tmp),
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
     events = fresh_events(n_leads, n_events, seed=2, prefix="http")
     round_trip: dict[str, float] = {}
-    try:
-        with httpx.Client(timeout=60) as client:
-            _wait_healthy(client, base)
-            started = time.perf_counter()
-            for start in range(0, n_events, BATCH):
-                batch = events[start : start + BATCH]
-                body = json.dumps(batch).encode()
-                sent = time.perf_counter()
-                response = client.post(
-                    f"{base}/events",
-                    content=body,
-                    headers={
-                        SIGNATURE_HEADER: sign(body, SECRET),
-                        "Content-Type": "application/json",
-                    },
-                )
-                response.raise_for_status()
-                took = time.perf_counter() - sent
-                round_trip.update({item["id"]: took for item in batch})
-            elapsed = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with serving(url, tmp) as (client, base):
+        started = time.perf_counter()
+        for start in range(0, n_events, BATCH):
+            batch = events[start : start + BATCH]
+            sent = time.perf_counter()
+            post_signed(client, base, json.dumps(batch).encode())
+            took = time.perf_counter() - sent
+            round_trip.update({item["id"]: took for item in batch})
+        elapsed = time.perf_counter() - started
     engine = make_engine(url)
     with session_scope(engine) as session:
         firings = list(session.exec(select(TriggerFiring)))
