@@ -18,6 +18,7 @@ from store.db import session_scope
 from store.models import Draft, Lead, Touch, TouchStatus
 from tools import analytics
 from tools.bandit.report import overview
+from tools.bandit.trials import attach_to_draft, chosen_ids, link_draft_touch
 from tools.brief import lead_brief
 from tools.cadence import SendWindow, next_send_slot
 from tools.decide import choose_next_action
@@ -65,6 +66,13 @@ def work_tools(parts: NurtureParts) -> list[BaseTool]:
                     tokens=result["prompt_tokens"] + result["completion_tokens"],
                     guardrails=result["guardrail_issues"],
                 ),
+            )
+            # Its variants go with it: counted as trials if it is scheduled and sent.
+            attach_to_draft(
+                session,
+                lead_id=lead_id,
+                draft_id=int(draft.id or 0),
+                assignment_ids=chosen_ids(result.get("experiments")),
             )
         return dumps(
             {
@@ -273,6 +281,9 @@ def _schedule(parts: NurtureParts, lead_id: int, draft_id: int, send_at: str | N
         )
         draft.touch_id = touch.id
         session.add(draft)
+        link_draft_touch(
+            session, draft_id=draft_id, touch_id=int(touch.id or 0), channel=touch.channel
+        )
         approval_id = None
         if needs_approval:
             approval_id = crud.request_approval(session, draft_id=draft_id, thread_id=None).id

@@ -21,6 +21,7 @@ from agent.nurture.deps import NurtureDeps
 from agent.nurture.state import NurtureState
 from store.db import session_scope
 from tools import lead_scoring
+from tools.bandit.trials import link_queued_touch
 from tools.brief import lead_brief
 from tools.schemas import DecisionContext, LeadBrief, NextAction, Sender, Snippet
 from tools.segments.assign import segment_lead
@@ -82,7 +83,9 @@ def build_nurture_graph(
 
     def queue(state: NurtureState) -> dict[str, Any]:
         with session_scope(deps.engine) as session:
-            return actions.queue_draft(session, state=state, deps=deps)
+            queued = actions.queue_draft(session, state=state, deps=deps)
+            link_queued_touch(session, queued, chosen=state["draft"].get("experiments"))
+            return queued
 
     def approval(state: NurtureState) -> dict[str, Any]:
         # Resumed with the human's verdict (Slack, web queue or CLI), maybe days later.

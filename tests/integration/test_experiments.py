@@ -37,6 +37,7 @@ from tools.bandit.experiments import (
 )
 from tools.bandit.holdout import in_holdout
 from tools.bandit.report import holdout_report
+from tools.bandit.trials import count_sends, link_queued_touch
 from tools.drafting.templates import template_email
 from tools.schemas import NextAction
 from ui.cli import app
@@ -70,7 +71,7 @@ def _event(lead_id: int, kind: str, event_id: str, **props: object) -> dict:
     }
 
 
-def test_assignments_count_trials_and_events_reward_the_right_arm_once(engine: Engine) -> None:
+def test_sends_count_trials_and_events_reward_the_right_arm_once(engine: Engine) -> None:
     [lead, other] = _leads(engine, 2)
     with session_scope(engine) as session:
         exp = create_experiment(
@@ -87,6 +88,15 @@ def test_assignments_count_trials_and_events_reward_the_right_arm_once(engine: E
             segment="tofu:x", dimension="subject", lead_id=lead, rng=np.random.default_rng(0)
         ) is None  # fmt: skip
     touch = _touch(engine, lead, "t1")
+    with session_scope(engine) as session:
+        linked = link_queued_touch(session, {"touch_id": touch}, chosen=[choice.as_dict()])
+        assert linked == 1
+        assert sum(a.trials for a in arms_of(session, int(exp.id or 0))) == 0  # not sent yet
+    # A reply about a touch not sent (yet) rewards nothing: successes never outrun trials.
+    write_events(engine, [_event(lead, "email_reply", "e0", touch_id=touch)])
+    with session_scope(engine) as session:
+        assert count_sends(session, touch_id=touch, at=NOW) == 1
+        assert count_sends(session, touch_id=touch, at=NOW) == 0  # a send counts once
     # An open is never an objective, a click is not this one's; the reply counts, once.
     write_events(engine, [_event(lead, "email_open", "e1", touch_id=touch)])
     write_events(engine, [_event(lead, "email_click", "e2", touch_id=touch)])
@@ -125,6 +135,8 @@ def test_an_outbox_message_id_finds_the_touch(engine: Engine) -> None:
                 touch_id=touch, lead_id=lead, idempotency_key="t-out", message_id="<abc@x>"
             )
         )
+        link_queued_touch(session, {"touch_id": touch}, chosen=[choice.as_dict()])
+        count_sends(session, touch_id=touch, at=NOW)
     write_events(engine, [_event(lead, "email_click", "c1", message_id="<abc@x>")])
     with session_scope(engine) as session:
         arm = session.get(ExperimentArm, choice.arm_id)

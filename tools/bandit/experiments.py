@@ -1,10 +1,12 @@
 """Experiments in the store: create them, pick a variant for a touch, reward it from engagement,
 declare a winner, promote it to control and start the next challengers.
 
-Every function takes `session` keyword-only and never commits (like `store.crud`). A send
-counts as a trial when its variant is assigned (the draft is made with it); a success is the
-first event of the experiment's objective on that touch (opens are never an objective: an
-open says little about intent and image blocking makes it unreliable). Counters move by
+Every function takes `session` keyword-only and never commits (like `store.crud`). A variant
+is assigned when the draft is made with it; the assignment is linked to its touch when the
+touch is queued, and the arm's trial is counted when that touch is sent (`tools.bandit.trials`):
+a draft held by the guardrails, rejected or cancelled at send time is no trial. A success is
+the first event of the experiment's objective on a sent touch (opens are never an objective:
+an open says little about intent and image blocking makes it unreliable). Counters move by
 single UPDATE statements, so concurrent workers never lose a send or a reply.
 """
 
@@ -24,7 +26,6 @@ from store.models import (
     ExperimentArm,
     ExperimentAssignment,
     OutboxMessage,
-    Touch,
     utcnow,
 )
 from tools.bandit.thompson import (
@@ -244,7 +245,8 @@ def choose_variant(
     now: datetime | None = None,
 ) -> Choice | None:
     """The variant this lead's next touch gets, from the segment's running experiment (or the
-    one for every lead), recorded as an assignment; None when no experiment runs.
+    one for every lead), recorded as an assignment; None when no experiment runs. The trial is
+    counted when the touch is sent.
 
     An experiment with fewer than two active arms takes its challengers from `candidates`
     (variants written for the draft at hand), so a promoted winner meets new ones."""
@@ -259,11 +261,6 @@ def choose_variant(
         return None
     stats = [ArmStats(arm.successes, arm.trials) for arm in arms]
     arm = arms[choose_arm(stats, rng, floor=experiment.floor)]
-    session.execute(
-        update(ExperimentArm)
-        .where(col(ExperimentArm.id) == arm.id)
-        .values(trials=ExperimentArm.trials + 1)
-    )
     assignment = ExperimentAssignment(
         experiment_id=_id(experiment),
         arm_id=_id(arm),
@@ -298,22 +295,6 @@ def _add_candidates(
         add_variant(session, experiment_id=_id(experiment), value=value, source=source, now=now)
         known.add(value)
         room -= 1
-
-
-def link_touch(session: Session, *, assignment_ids: Iterable[int], touch_id: int) -> int:
-    """Attach assignments to the touch that carries their variants; returns how many."""
-    ids = list(assignment_ids)
-    if not ids:
-        return 0
-    result = session.execute(
-        update(ExperimentAssignment)
-        .where(
-            col(ExperimentAssignment.id).in_(ids),
-            col(ExperimentAssignment.touch_id).is_(None),
-        )
-        .values(touch_id=touch_id)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def touch_of_event(session: Session, row: dict[str, Any]) -> int | None:
@@ -362,6 +343,8 @@ def record_engagement(
                 .where(
                     col(ExperimentAssignment.id) == assignment.id,
                     col(ExperimentAssignment.rewarded_at).is_(None),
+                    # Only a counted send can succeed: successes never outrun trials.
+                    col(ExperimentAssignment.sent_at).is_not(None),
                 )
                 .values(rewarded_at=now or utcnow(), reward_event_id=row.get("source_event_id"))
             )
@@ -383,30 +366,12 @@ def record_engagement(
 def _assignments_for(
     session: Session, touch_id: int, lead_id: int | None
 ) -> list[ExperimentAssignment]:
-    """The touch's assignments; ones made for the touch's lead before the touch row existed
-    (the draft is made first) are attached to it now."""
+    """The assignments linked to the touch (when it was queued), if the event's lead is the
+    touch's."""
     stmt = select(ExperimentAssignment).where(ExperimentAssignment.touch_id == touch_id)
-    found = list(session.exec(stmt))
-    touch = session.get(Touch, touch_id)
-    if touch is None or (lead_id is not None and touch.lead_id != lead_id):
-        return found
-    have = {a.experiment_id for a in found}
-    pending = session.exec(
-        select(ExperimentAssignment)
-        .where(
-            ExperimentAssignment.lead_id == touch.lead_id,
-            col(ExperimentAssignment.touch_id).is_(None),
-        )
-        .order_by(col(ExperimentAssignment.id).desc())
-    )
-    for assignment in pending:
-        if assignment.experiment_id not in have:
-            assignment.touch_id = touch_id
-            session.add(assignment)
-            found.append(assignment)
-            have.add(assignment.experiment_id)
-    session.flush()
-    return found
+    if lead_id is not None:
+        stmt = stmt.where(ExperimentAssignment.lead_id == lead_id)
+    return list(session.exec(stmt))
 
 
 def evaluate(

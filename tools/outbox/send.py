@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from store.db import session_scope
 from store.models import Approval, DeliveryTask, Draft, Lead, OutboxMessage, Touch, utcnow
+from tools.bandit.trials import count_sends
 from tools.outbox import guard, queue
 from tools.outbox.message import ComposeError, Composer, TaskSpec, message_id_for
 from tools.outbox.transports import SendError, Transport
@@ -207,6 +208,7 @@ class Outbox:
         if not marked:
             log.warning("outbox row %s: lease lost before it was marked sent", prepared.row_id)
             return "lost"
+        count_sends(session, touch_id=prepared.touch_id, at=now)  # each variant's trial, once
         if prepared.task is not None:
             spec = prepared.task
             session.add(

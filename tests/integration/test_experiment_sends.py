@@ -1,0 +1,212 @@
+"""Experiments meet real sends, on SQLite and PostgreSQL: the agent's graph queues touches with
+their variants, the outbox sends them, ingested events reward them. A trial is a send (never a
+held, rejected or unsent draft)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langgraph.checkpoint.memory import InMemorySaver
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from agent.chat.work_tools import work_tools
+from agent.experiments import vary_format
+from agent.ingest import write_events
+from agent.nurture.run import NurtureAgent, Verdict
+from agent.runtime import Runtime
+from agent.settings import Settings
+from agent.wiring import NurtureParts
+from store.db import session_scope
+from store.models import (
+    ExperimentArm,
+    ExperimentAssignment,
+    Lead,
+    OutboxMessage,
+    Touch,
+    TouchStatus,
+)
+from tests.nurture_fakes import SNIPPET, decide_by_trigger, fake_deps, fake_draft
+from tests.trigger_helpers import composer
+from tools.bandit.experiments import arms_of, choose_variant, create_experiment
+from tools.outbox.guard import SendPolicy
+from tools.outbox.send import Outbox
+from tools.outbox.transports import FileTransport
+from tools.schemas import DecisionContext
+
+WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def _lead(engine: Engine, n: int, timezone: str = "UTC") -> int:
+    with session_scope(engine) as s:
+        lead = Lead(
+            email=f"lead{n}@acme.example", first_name="Ana", company="Acme", timezone=timezone
+        )
+        s.add(lead)
+        s.flush()
+        return int(lead.id or 0)
+
+
+def _touch_of(engine: Engine, lead_id: int) -> Touch:
+    with session_scope(engine) as s:
+        return s.exec(select(Touch).where(Touch.lead_id == lead_id)).one()
+
+
+def _assignments(engine: Engine) -> list[ExperimentAssignment]:
+    with session_scope(engine) as s:
+        stmt = select(ExperimentAssignment).order_by(col(ExperimentAssignment.id))
+        return list(s.exec(stmt))
+
+
+def _arms(engine: Engine, experiment_id: int) -> dict[int, ExperimentArm]:
+    with session_scope(engine) as s:
+        return {int(a.id or 0): a for a in arms_of(s, experiment_id)}
+
+
+def _outbox(engine: Engine, folder: Path, at: datetime) -> Outbox:
+    return Outbox(
+        engine=engine,
+        email=FileTransport(folder),
+        composer=composer(),
+        policy=SendPolicy(daily_cap=0),
+        clock=lambda: at,
+    )
+
+
+def _reply(engine: Engine, lead_id: int, touch_id: int, event_id: str) -> None:
+    with session_scope(engine) as s:
+        message_id = s.exec(
+            select(OutboxMessage.message_id).where(OutboxMessage.touch_id == touch_id)
+        ).first()
+    props: dict[str, Any] = {"message_id": message_id} if message_id else {"touch_id": touch_id}
+    row = {
+        "source_event_id": event_id,
+        "lead_id": lead_id,
+        "type": "email_reply",
+        "properties": props,
+        "occurred_at": WEDNESDAY + timedelta(days=1),
+    }
+    write_events(engine, [row])
+
+
+def test_trials_are_the_sends_and_successes_the_objective(engine: Engine, tmp_path: Path) -> None:
+    """Four leads get a subject variant from the real choice: one touch is sent and replied to,
+    one is sent and ignored, one draft is held by a guardrail, one is rejected by an SDR."""
+    with session_scope(engine) as s:
+        exp = create_experiment(
+            s, name="subjects", segment="*", dimension="subject", objective="reply",
+            variants=["{topic}", "{first_name}, {topic}"],
+        )  # fmt: skip
+        exp_id = int(exp.id or 0)
+    replied, ignored, held, rejected = (_lead(engine, n) for n in range(4))
+    rng = np.random.default_rng(7)
+
+    def draft(ctx: DecisionContext) -> dict[str, Any]:
+        drafted = fake_draft(ctx)
+        with session_scope(engine) as s:
+            choice = choose_variant(
+                s, segment="*", dimension="subject", lead_id=ctx.lead.lead_id, rng=rng
+            )
+        assert choice is not None
+        drafted["experiments"] = [choice.as_dict()]
+        if ctx.lead.lead_id == held:
+            drafted["guardrail_issues"] = [{"code": "unsupported_claim", "message": "'40 %'"}]
+        return drafted
+
+    deps = fake_deps(engine, draft=draft, needs_approval=lambda brief: brief.lead_id == rejected)
+    agent = NurtureAgent(deps, InMemorySaver())
+    for lead_id in (replied, ignored, held, rejected):
+        agent.run_lead(lead_id)
+    agent.resume(rejected, Verdict(status="rejected", by="U-SDR-1", reason="off topic"))
+
+    # Every assignment went with its draft and its touch when the touch was queued.
+    assignments = {a.lead_id: a for a in _assignments(engine)}
+    for lead_id in (replied, ignored, held, rejected):
+        touch = _touch_of(engine, lead_id)
+        assert assignments[lead_id].touch_id == touch.id
+        assert assignments[lead_id].draft_id is not None
+    assert _touch_of(engine, held).status == TouchStatus.skipped
+    assert _touch_of(engine, rejected).status == TouchStatus.skipped
+    assert sum(a.trials for a in _arms(engine, exp_id).values()) == 0  # nothing sent yet
+
+    report = _outbox(engine, tmp_path / "outbox", WEDNESDAY).send_due()
+    assert report["sent"] == 2
+    _outbox(engine, tmp_path / "outbox", WEDNESDAY + timedelta(hours=1)).send_due()
+    # Two sends, two trials (an ignored send counts too); the held and rejected drafts none.
+    arms = _arms(engine, exp_id)
+    assert sum(a.trials for a in arms.values()) == 2
+    for lead_id in (replied, ignored):
+        assert assignments[lead_id].sent_at is None  # as loaded before the send
+    sent = {a.lead_id: a for a in _assignments(engine) if a.sent_at is not None}
+    assert set(sent) == {replied, ignored}
+
+    # The reply rewards its own arm once; a reply about the held draft's touch rewards nothing.
+    _reply(engine, replied, _touch_of(engine, replied).id or 0, "r1")
+    _reply(engine, replied, _touch_of(engine, replied).id or 0, "r1-again")
+    _reply(engine, held, _touch_of(engine, held).id or 0, "r2")
+    arms = _arms(engine, exp_id)
+    assert sum(a.successes for a in arms.values()) == 1
+    assert arms[sent[replied].arm_id].successes == 1
+    # Each arm's posterior counts exactly its sends and its replies.
+    rows = _assignments(engine)
+    for arm_id, arm in arms.items():
+        assert arm.trials == sum(1 for a in rows if a.arm_id == arm_id and a.sent_at)
+        assert arm.successes == sum(1 for a in rows if a.arm_id == arm_id and a.rewarded_at)
+
+
+def test_a_chat_draft_takes_its_variants_to_the_touch_it_is_scheduled_as(
+    runtime: Runtime,
+) -> None:
+    engine = runtime.engine
+    with session_scope(engine) as s:
+        create_experiment(
+            s, name="chat-subjects", segment="*", dimension="subject", objective="reply",
+            variants=["{topic}", "{first_name}, {topic}"],
+        )  # fmt: skip
+    lead_id = _lead(engine, 1)
+    parts = NurtureParts(runtime, None, None)
+    parts.retrieve = lambda brief, action: [SNIPPET]  # type: ignore[method-assign]
+    tools = {t.name: t for t in work_tools(parts)}
+    kept = json.loads(tools["draft_email"].invoke({"lead_id": lead_id}))
+    unscheduled = json.loads(tools["draft_email"].invoke({"lead_id": lead_id}))
+    by_draft = {a.draft_id: a for a in _assignments(engine)}
+    assert set(by_draft) == {kept["draft_id"], unscheduled["draft_id"]}
+    assert all(a.touch_id is None for a in by_draft.values())
+    scheduled = json.loads(
+        tools["schedule_touch"].invoke({"lead_id": lead_id, "draft_id": kept["draft_id"]})
+    )
+    assert scheduled.get("touch_id"), scheduled
+    by_draft = {a.draft_id: a for a in _assignments(engine)}
+    assert by_draft[kept["draft_id"]].touch_id == scheduled["touch_id"]
+    assert by_draft[unscheduled["draft_id"]].touch_id is None
+
+
+def test_the_format_the_decision_picked_goes_with_the_touch(engine: Engine, tmp_path: Path) -> None:
+    settings = Settings(NURTURE_VAR_DIR=tmp_path, NURTURE_ENV="test", NURTURE_HOLDOUT_SHARE=0)
+    with session_scope(engine) as s:
+        create_experiment(
+            s, name="formats", segment="*", dimension="format", objective="reply",
+            variants=["text", "video"],
+        )  # fmt: skip
+    leads = [_lead(engine, n) for n in range(6)]
+    rng = np.random.default_rng(5)
+
+    def decide(ctx: DecisionContext) -> Any:
+        return vary_format(engine, settings, ctx.lead, decide_by_trigger(ctx), rng=rng)
+
+    agent = NurtureAgent(fake_deps(engine, decide=decide), InMemorySaver())
+    for lead_id in leads:
+        agent.run_lead(lead_id)
+    channels = set()
+    with session_scope(engine) as s:
+        for assignment in s.exec(select(ExperimentAssignment)):
+            touch = s.get(Touch, assignment.touch_id)
+            arm = s.get(ExperimentArm, assignment.arm_id)
+            assert touch is not None and arm is not None, "every format choice has its touch"
+            assert touch.channel == {"text": "email", "video": "video"}[arm.value]
+            channels.add(touch.channel)
+    assert channels == {"email", "video"}
