@@ -1,5 +1,5 @@
 """The agent's side of experiments: holdout leads get the plain drip, the others get the variants
-their segment's running experiments pick (subject, call to action, video vs text)."""
+their segment's running experiments pick (subject, call to action, video vs text, send hour)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from agent.settings import Settings
 from store.db import session_scope
 from tools.bandit.experiments import choose_variant, record_engagement, running_segments
 from tools.bandit.holdout import HoldoutCohort, in_holdout
+from tools.bandit.send_time import choose_send_window
 from tools.bandit.variants import apply_variant, write_variants
+from tools.cadence import SendWindow
 from tools.schemas import DecisionContext, EmailDraft, LeadBrief, NextAction
 
 FORMAT_ACTIONS = {"text": "send_email", "video": "send_video"}
@@ -103,6 +105,29 @@ def vary_format(
     if choice is None:
         return action
     return action.model_copy(update={"action": FORMAT_ACTIONS[choice.value]})
+
+
+def send_window_for(
+    settings: Settings,
+    session: Session,
+    brief: LeadBrief,
+    touch_id: int,
+    window: SendWindow,
+    *,
+    rng: np.random.Generator | None = None,
+) -> SendWindow:
+    """The window the touch is scheduled in: the hour band the lead's running send-time
+    experiment assigns it, within `window`; a holdout lead's touch keeps the plain window."""
+    if is_holdout(settings, brief.lead_id):
+        return window
+    return choose_send_window(
+        session,
+        lead_id=brief.lead_id,
+        segments=brief.segments,
+        touch_id=touch_id,
+        window=window,
+        rng=rng if rng is not None else np.random.default_rng(),
+    )
 
 
 def reward_variants(session: Session, rows: list[dict[str, Any]]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from sqlmodel import Session
 
 from agent.checkpoints import open_checkpointer
-from agent.experiments import is_holdout, vary_email, vary_format
+from agent.experiments import is_holdout, send_window_for, vary_email, vary_format
 from agent.knowledge import open_knowledge_base
 from agent.models.budget import cost_usd
 from agent.models.factory import build_budget, build_chat_model
@@ -185,6 +186,7 @@ def nurture_deps(
         draft=parts.draft,
         hand_off=parts.hand_off,
         window=send_window(runtime.settings),
+        window_for=partial(send_window_for, runtime.settings),
         run_callbacks=lambda: [build_budget(runtime.settings)],
         clock=clock,
     )

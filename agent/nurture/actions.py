@@ -210,7 +210,7 @@ def schedule(session: Session, *, state: NurtureState, deps: NurtureDeps) -> dic
             timezone=brief.timezone,
             last_touch_at=last_touch_at(session, lead_id=brief.lead_id, excluding=touch.id),
             not_before=now + timedelta(days=action.wait_days),
-            window=deps.window,
+            window=deps.window_for(session, brief, _id(touch), deps.window),
         )
         touch.status = TouchStatus.approved
         session.add(touch)

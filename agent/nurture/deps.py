@@ -33,6 +33,13 @@ def enrol_in_sequence(session: Session, lead_id: int, event: str | None, now: da
     refresh_step_times(session, now=now, lead_id=lead_id)
 
 
+def same_window(
+    session: Session, brief: LeadBrief, touch_id: int, window: SendWindow
+) -> SendWindow:
+    """The configured send window, for every touch."""
+    return window
+
+
 def top_decile(brief: LeadBrief) -> bool:
     """Human review of full sends for the top 10 % of leads (DOMAIN.md)."""
     return brief.decile == 1
@@ -60,6 +67,9 @@ class NurtureDeps:
     enrol: Callable[[Session, int, str | None, datetime], None] = enrol_in_sequence
     # (session, lead id, now) -> the hint for a pass that was given none (a due step's).
     hint_for: Callable[[Session, int, datetime], dict[str, Any] | None] = due_step_hint
+    # (session, lead, touch id, window) -> the window the touch is scheduled in (a send-time
+    # experiment narrows it to the hour band it assigns the touch).
+    window_for: Callable[[Session, LeadBrief, int, SendWindow], SendWindow] = same_window
     # Colleagues who sign in turn after an unopened streak's pause (NURTURE_ALT_SENDERS).
     alt_senders: tuple[Sender, ...] = ()
 

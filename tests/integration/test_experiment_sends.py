@@ -1,13 +1,15 @@
 """Experiments meet real sends, on SQLite and PostgreSQL: the agent's graph queues touches with
 their variants, the outbox sends them, ingested events reward them. A trial is a send (never a
-held, rejected or unsent draft)."""
+held, rejected or unsent draft), and a send-time arm's hour band is where its touch goes out."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from langgraph.checkpoint.memory import InMemorySaver
@@ -15,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from agent.chat.work_tools import work_tools
-from agent.experiments import vary_format
+from agent.experiments import is_holdout, send_window_for, vary_format
 from agent.ingest import write_events
 from agent.nurture.run import NurtureAgent, Verdict
 from agent.runtime import Runtime
@@ -33,12 +35,14 @@ from store.models import (
 from tests.nurture_fakes import SNIPPET, decide_by_trigger, fake_deps, fake_draft
 from tests.trigger_helpers import composer
 from tools.bandit.experiments import arms_of, choose_variant, create_experiment
+from tools.bandit.send_time import hour_band
 from tools.outbox.guard import SendPolicy
 from tools.outbox.send import Outbox
 from tools.outbox.transports import FileTransport
 from tools.schemas import DecisionContext
 
-WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # 05:00 in New York
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def _lead(engine: Engine, n: int, timezone: str = "UTC") -> int:
@@ -156,6 +160,93 @@ def test_trials_are_the_sends_and_successes_the_objective(engine: Engine, tmp_pa
     for arm_id, arm in arms.items():
         assert arm.trials == sum(1 for a in rows if a.arm_id == arm_id and a.sent_at)
         assert arm.successes == sum(1 for a in rows if a.arm_id == arm_id and a.rewarded_at)
+
+
+def test_a_send_time_arm_schedules_and_sends_in_its_hour_band(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """New York leads in a send-hour experiment: each touch is due at the start of its band in
+    the lead's own time, goes out inside it (a late pass defers it to the band's next start,
+    not the window's), and the reply rewards that band's arm."""
+    settings = Settings(NURTURE_VAR_DIR=tmp_path, NURTURE_ENV="test", NURTURE_HOLDOUT_SHARE=0)
+    with session_scope(engine) as s:
+        exp = create_experiment(
+            s, name="hours", segment="*", dimension="send_hour_band", objective="reply",
+            # 18-20 lies outside the 09:00-17:00 window: never chosen.
+            variants=["9-11", "14-16", "18-20"],
+        )  # fmt: skip
+        exp_id = int(exp.id or 0)
+    leads = [_lead(engine, n, timezone="America/New_York") for n in range(6)]
+    window_for = partial(send_window_for, settings, rng=np.random.default_rng(3))
+    agent = NurtureAgent(fake_deps(engine, window_for=window_for), InMemorySaver())
+    for lead_id in leads:
+        assert agent.run_lead(lead_id)["result"] == "scheduled"
+
+    band_of: dict[int, str] = {}
+    with session_scope(engine) as s:
+        for assignment in s.exec(select(ExperimentAssignment)):
+            arm = s.get(ExperimentArm, assignment.arm_id)
+            assert arm is not None
+            band_of[assignment.lead_id] = arm.value
+    assert set(band_of) == set(leads)
+    assert set(band_of.values()) == {"9-11", "14-16"}
+    for lead_id in leads:
+        touch = _touch_of(engine, lead_id)
+        assert touch.due_at is not None
+        start, _ = hour_band(band_of[lead_id])
+        # Wednesday 05:00 in New York: the band's first hour that same day.
+        assert touch.due_at.astimezone(NEW_YORK).replace(tzinfo=None) == datetime(
+            2026, 11, 25, start.hour
+        )
+
+    folder = tmp_path / "outbox"
+    # 12:00 in New York: inside the send window, but past 9-11: those touches wait a day.
+    noon = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+    early = [lead_id for lead_id in leads if band_of[lead_id] == "9-11"]
+    assert _outbox(engine, folder, noon).send_due().get("deferred") == len(early)
+    for lead_id in early:
+        due = _touch_of(engine, lead_id).due_at
+        assert due is not None
+        assert due.astimezone(NEW_YORK).replace(tzinfo=None) == datetime(2026, 11, 26, 9)
+    _outbox(engine, folder, datetime(2026, 11, 25, 19, 0, tzinfo=UTC)).send_due()  # 14:00 NY
+    _outbox(engine, folder, datetime(2026, 11, 26, 14, 0, tzinfo=UTC)).send_due()  # 09:00 NY
+    for lead_id in leads:
+        touch = _touch_of(engine, lead_id)
+        assert touch.status == TouchStatus.sent and touch.sent_at is not None
+        start, end = hour_band(band_of[lead_id])
+        assert start <= touch.sent_at.astimezone(NEW_YORK).time() < end
+
+    # Trials are the sends of each band; a reply rewards the band its touch went out in.
+    arms = {a.value: a for a in _arms(engine, exp_id).values()}
+    assert arms["18-20"].trials == 0
+    for value in ("9-11", "14-16"):
+        assert arms[value].trials == list(band_of.values()).count(value)
+    late = next(lead_id for lead_id in leads if band_of[lead_id] == "14-16")
+    _reply(engine, late, _touch_of(engine, late).id or 0, "reply-late")
+    arms = {a.value: a for a in _arms(engine, exp_id).values()}
+    assert (arms["14-16"].successes, arms["9-11"].successes) == (1, 0)
+
+
+def test_a_holdout_lead_keeps_the_plain_window(engine: Engine, tmp_path: Path) -> None:
+    settings = Settings(NURTURE_VAR_DIR=tmp_path, NURTURE_ENV="test", NURTURE_HOLDOUT_SHARE=0.5)
+    with session_scope(engine) as s:
+        create_experiment(
+            s, name="afternoon", segment="*", dimension="send_hour_band", objective="reply",
+            variants=["13-15", "15-17"],
+        )  # fmt: skip
+    ids = [_lead(engine, n, timezone="America/New_York") for n in range(12)]
+    held = next(i for i in ids if is_holdout(settings, i))
+    nurtured = next(i for i in ids if not is_holdout(settings, i))
+    window_for = partial(send_window_for, settings)
+    agent = NurtureAgent(fake_deps(engine, window_for=window_for), InMemorySaver())
+    agent.run_lead(held)
+    agent.run_lead(nurtured)
+    assert {a.lead_id for a in _assignments(engine)} == {nurtured}
+    held_due = _touch_of(engine, held).due_at
+    nurtured_due = _touch_of(engine, nurtured).due_at
+    assert held_due is not None and nurtured_due is not None
+    assert held_due.astimezone(NEW_YORK).time() == time(9)  # the window's start
+    assert nurtured_due.astimezone(NEW_YORK).time() in (time(13), time(15))
 
 
 def test_a_chat_draft_takes_its_variants_to_the_touch_it_is_scheduled_as(

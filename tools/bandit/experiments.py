@@ -242,11 +242,12 @@ def choose_variant(
     candidates: Callable[[], list[str]] | None = None,
     candidate_source: str = "draft",
     touch_id: int | None = None,
+    eligible: Callable[[str], bool] | None = None,
     now: datetime | None = None,
 ) -> Choice | None:
     """The variant this lead's next touch gets, from the segment's running experiment (or the
-    one for every lead), recorded as an assignment; None when no experiment runs. The trial is
-    counted when the touch is sent.
+    one for every lead), recorded as an assignment; None when no experiment runs (or none of
+    its arms is `eligible` for this touch). The trial is counted when the touch is sent.
 
     An experiment with fewer than two active arms takes its challengers from `candidates`
     (variants written for the draft at hand), so a promoted winner meets new ones."""
@@ -257,6 +258,8 @@ def choose_variant(
     if len(arms) < 2 and candidates is not None:
         _add_candidates(session, experiment, arms, candidates(), candidate_source, now)
         arms = [arm for arm in arms_of(session, _id(experiment)) if arm.status == "active"]
+    if eligible is not None:
+        arms = [arm for arm in arms if eligible(arm.value)]
     if not arms:
         return None
     stats = [ArmStats(arm.successes, arm.trials) for arm in arms]

@@ -1,6 +1,7 @@
 """Guardrails re-checked right before a touch goes out (not only when it was drafted): consent,
 do-not-email and suppression; the lead still in nurture; no two touches within the gap; the
-lead's send window; the global daily cap (which defers, never drops)."""
+lead's send window (its hour band for a touch in a send-time experiment); the global daily cap
+(which defers, never drops)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from store import crud
 from store.models import Lead, OutboxMessage, Touch, TouchStatus
+from tools.bandit.send_time import touch_window
 from tools.cadence import SendWindow, next_send_slot, zone
 
 OUT_OF_NURTURE = ("sql", "customer", "disqualified")
@@ -51,17 +53,18 @@ def check(
         return Verdict("cancel", f"suppressed at send time: {why_not}")
     if str(lead.lifecycle_stage) in OUT_OF_NURTURE:
         return Verdict("cancel", f"left nurture at send time: lead is {lead.lifecycle_stage}")
+    # A touch in a send-time experiment keeps to its hour band, also when it is put off.
+    window = touch_window(session, touch_id=int(touch.id or 0), window=policy.window)
     last = last_sent_at(session, lead_id=int(lead.id or 0))
-    gap = timedelta(days=policy.window.min_gap_days)
+    gap = timedelta(days=window.min_gap_days)
     if last is not None and now < last + gap:
-        until = next_send_slot(
-            now, timezone=lead.timezone, last_touch_at=last, window=policy.window
-        )
-        days = policy.window.min_gap_days
+        until = next_send_slot(now, timezone=lead.timezone, last_touch_at=last, window=window)
+        days = window.min_gap_days
         return Verdict("defer", f"frequency cap: a touch went out within {days:g} days", until)
-    slot = next_send_slot(now, timezone=lead.timezone, window=_no_gap(policy.window))
+    slot = next_send_slot(now, timezone=lead.timezone, window=_no_gap(window))
     if slot > now:
-        return Verdict("defer", "outside the lead's send window", slot)
+        where = "hour band" if window != policy.window else "send window"
+        return Verdict("defer", f"outside the lead's {where}", slot)
     return SEND
 
 
