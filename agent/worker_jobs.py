@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,12 +14,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from agent.nurture.run import NurtureAgent, due_lead_ids
+from agent.nurture.run import NurtureAgent
 from agent.runtime import Runtime
 from agent.triggered import FiringRunner
-from store.db import session_scope
 from tools.outbox.send import Outbox
-from tools.triggers.steps import refresh_step_times
 
 log = logging.getLogger("nurture.worker")
 
@@ -47,20 +46,8 @@ class JobContext:
 
     def run_due_leads(self) -> dict[str, int]:
         """Due leads, hottest first: new events, wake-up times, sequence steps that came due."""
-        now = self.now()
-        with session_scope(self.engine) as session:
-            refresh_step_times(session, now=now)
-            lead_ids = due_lead_ids(session, now=now, limit=self.agent_batch)
-        report: dict[str, int] = {}
-        for lead_id in lead_ids:
-            try:
-                with self.agent_lock:
-                    result = str(self.agent.run_lead(lead_id).get("result") or "ran")
-            except Exception:  # a bad lead or a broken model must not stop the rest
-                log.exception("nurture pass failed for lead %s", lead_id)
-                result = "failed"
-            report[result] = report.get(result, 0) + 1
-        return report
+        results = self.agent.run_due(limit=self.agent_batch, now=self.now(), lock=self.agent_lock)
+        return dict(Counter(str(result.get("result") or "ran") for result in results))
 
 
 _context: JobContext | None = None

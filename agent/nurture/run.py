@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from store.models import (
     Score,
     SegmentMembership,
 )
+from tools.triggers.steps import refresh_step_times
 
 log = logging.getLogger("nurture.agent")
 OPEN_STAGES = (LifecycleStage.lead, LifecycleStage.mql)
@@ -102,14 +104,25 @@ class NurtureAgent:
         final = self.graph.invoke(Command(resume=verdict.as_resume()), config)
         return summary(final)
 
-    def run_due(self, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """Every due lead, hottest first; one lead's failure is recorded, not fatal."""
+    def run_due(
+        self,
+        *,
+        limit: int | None = None,
+        now: datetime | None = None,
+        lock: AbstractContextManager[Any] = nullcontext(),
+    ) -> list[dict[str, Any]]:
+        """Every due lead, hottest first (new events, wake-up times, sequence steps that came
+        due); one lead's failure is recorded, not fatal. `lock` is held for each pass (the
+        worker's trigger actions share the agent)."""
+        now = now or self.deps.clock()
         with session_scope(self.deps.engine) as session:
-            lead_ids = due_lead_ids(session, now=self.deps.clock(), limit=limit)
+            refresh_step_times(session, now=now)
+            lead_ids = due_lead_ids(session, now=now, limit=limit)
         results = []
         for lead_id in lead_ids:
             try:
-                results.append(self.run_lead(lead_id))
+                with lock:
+                    results.append(self.run_lead(lead_id))
             except Exception as exc:  # a bad lead or a broken model must not stop the rest
                 log.exception("nurture pass failed for lead %s", lead_id)
                 results.append({"lead_id": lead_id, "result": "failed", "reason": str(exc)})
