@@ -17,6 +17,7 @@ from ui import (
     cli_segment,
     cli_sequence,
     cli_slack,
+    cli_tasks,
     cli_users,
     cli_worker,
 )
@@ -36,6 +37,7 @@ app.add_typer(cli_report.app, name="report")
 app.add_typer(cli_eval.app, name="eval")
 app.add_typer(cli_slack.app, name="slack")
 app.add_typer(cli_users.app, name="users")
+app.add_typer(cli_tasks.app, name="tasks")
 cli_experiments.register(app)
 
 

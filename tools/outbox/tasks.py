@@ -1,19 +1,22 @@
 """Delivery tasks (a personal video to record, an SDR's call or note): marking one done.
 
 The outbox creates them when their touch comes due; a person does the work and says so
-(Slack's Done button, or anything else that calls `complete_task`). The first one wins.
+(Slack's Done button or `nurture tasks done`, both through `complete_task`). The first one
+wins.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from store.models import DeliveryTask, utcnow
+from store.models import DeliveryTask, Lead, utcnow
 
 KIND_LABELS = {"video": "personal video", "sdr_task": "SDR task"}
+STATUSES = ("open", "done", "all")
 
 
 class TaskError(ValueError):
@@ -52,3 +55,41 @@ def complete_task(
     if done is None:
         raise TaskAlreadyDone(row)
     return row
+
+
+def list_tasks(
+    session: Session, *, status: str = "open", assignee: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Delivery tasks, oldest first (the next one to do on top), with their lead."""
+    if status not in STATUSES:
+        raise TaskError(f"status {status!r}: use one of {', '.join(STATUSES)}")
+    stmt = (
+        select(DeliveryTask, Lead)
+        .join(Lead, col(Lead.id) == DeliveryTask.lead_id)
+        .order_by(col(DeliveryTask.created_at), col(DeliveryTask.id))
+        .limit(limit)
+    )
+    if status != "all":
+        stmt = stmt.where(DeliveryTask.status == status)
+    if assignee:
+        stmt = stmt.where(DeliveryTask.assignee == assignee)
+    return [_view(task, lead) for task, lead in session.exec(stmt)]
+
+
+def _view(task: DeliveryTask, lead: Lead) -> dict[str, Any]:
+    name = " ".join(part for part in (lead.first_name, lead.last_name) if part) or lead.email
+    return {
+        "id": task.id,
+        "kind": task.kind,
+        "kind_label": KIND_LABELS.get(task.kind, task.kind),
+        "lead_id": lead.id,
+        "lead": name,
+        "company": lead.company,
+        "assignee": task.assignee,
+        "title": task.title,
+        "body": task.body,
+        "status": task.status,
+        "created_at": task.created_at.isoformat(timespec="minutes"),
+        "done_by": task.done_by,
+        "done_at": task.done_at.isoformat(timespec="minutes") if task.done_at else None,
+    }
