@@ -95,6 +95,7 @@ class NurtureParts:
         """Draft, render as sent, and run every guardrail on the result."""
         assert ctx.action is not None
         if ctx.action.action == "send_video":
+            ctx = self._voiced_by_owner(ctx)
             video = draft_video_script(self.model, ctx, prompts_dir=self.prompts_dir)
             body = render_video_script(video.draft)
             report = check_video_script(video.draft, ctx)
@@ -140,6 +141,17 @@ class NurtureParts:
             "needs_review": bool(drafted.injection),
             "injection": [signal.as_dict() for signal in drafted.injection],
         }
+
+    def _voiced_by_owner(self, ctx: DecisionContext) -> DecisionContext:
+        """A personal video is recorded by the lead's owner (its task goes to them), so the
+        script introduces them; the company, title and address stay the sender's. An owner
+        kept as an address or id rather than a name leaves the sender as it is."""
+        with session_scope(self.runtime.engine) as session:
+            lead = session.get(Lead, ctx.lead.lead_id)
+            owner = (lead.owner or "").strip() if lead else ""
+        if ctx.sender is None or not owner or "@" in owner or owner == ctx.sender.name:
+            return ctx
+        return ctx.model_copy(update={"sender": ctx.sender.model_copy(update={"name": owner})})
 
     def _email(self, ctx: DecisionContext) -> str:
         with session_scope(self.runtime.engine) as session:
