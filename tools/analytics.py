@@ -326,7 +326,11 @@ def _touches(session: Session, leads_filter: Any, until: datetime) -> pd.DataFra
     """Every send before `until`: earlier ones decide "influenced"; periods filter later."""
     stmt = (
         select(
-            col(Touch.lead_id), col(Touch.enrollment_id), col(Touch.channel), _raw(Touch.sent_at)
+            col(Touch.id),
+            col(Touch.lead_id),
+            col(Touch.enrollment_id),
+            col(Touch.channel),
+            _raw(Touch.sent_at),
         )
         .where(col(Touch.sent_at).is_not(None), col(Touch.sent_at) < until)
         .where(col(Touch.status) == "sent")
@@ -334,7 +338,7 @@ def _touches(session: Session, leads_filter: Any, until: datetime) -> pd.DataFra
     return _frame(
         session,
         _only(stmt, Touch.lead_id, leads_filter),
-        ["lead_id", "enrollment_id", "channel", "sent_at"],
+        ["touch_id", "lead_id", "enrollment_id", "channel", "sent_at"],
         ["sent_at"],
     )
 
@@ -631,7 +635,7 @@ def _by_sequence(
         sqls = _in(members["sql_time"], period) & (members["sql_time"] >= entered)
         wins = won[won["lead_id"].isin(first.index) & _in(won["won_at"], period)]
         wins = wins[wins["won_at"] >= _lookup(wins["lead_id"], first)]
-        sent = touches[touches["enrollment_id"].isin(runs["enrollment_id"])]
+        sent = _sent_during(touches, runs)
         close_days = _days(wins["won_at"] - _lookup(wins["lead_id"], first))
         rows.append(
             {
@@ -652,6 +656,20 @@ def _by_sequence(
             }
         )
     return rows
+
+
+def _sent_during(touches: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Touches a lead got while it ran in one of `runs`: the sequence's own steps and the agent's
+    touches between them (a lead is nurtured on its track by both)."""
+    if touches.empty or runs.empty:
+        return touches.iloc[0:0]
+    spans = runs[["lead_id", "enrollment_id", "enrolled_at", "ended_at"]]
+    joined = touches.merge(spans, on="lead_id", suffixes=("", "_run"))
+    inside = (joined["enrollment_id"] == joined["enrollment_id_run"]) | (
+        (joined["sent_at"] >= joined["enrolled_at"])
+        & (joined["ended_at"].isna() | (joined["sent_at"] < joined["ended_at"]))
+    )
+    return joined[inside].drop_duplicates(subset="touch_id")
 
 
 def _trend_start(since: datetime | None, until: datetime, weeks: int) -> datetime:

@@ -67,7 +67,7 @@ class Store:
             assert row.id is not None
             return row.id
 
-    def touch(self, name: str, enrollment_id: int, sent: datetime) -> None:
+    def touch(self, name: str, enrollment_id: int | None, sent: datetime) -> None:
         self.touches += 1
         with session_scope(self.engine) as s:
             crud.add_touch(
@@ -204,6 +204,15 @@ def test_revenue_email_and_sequences(store: Store) -> None:
     assert core["median_days_to_close"] == pytest.approx(17.6, abs=0.1)  # 11-02 09:00 -> 11-20
     assert sequences["enterprise"]["enrolled"] == 1 and sequences["enterprise"]["mqls"] == 0
     assert sequences["post-demo"]["enrolled"] == 0
+
+
+def test_a_sequence_counts_the_agents_touches_while_a_lead_runs_in_it(store: Store) -> None:
+    store.touch("b", None, day(11, 9, 10))  # the agent's own touch while b runs in core
+    store.touch("d", None, day(11, 9, 10))  # d never ran in a sequence
+    sequences = {row["sequence"]: row for row in summary(store.engine)["by_sequence"]}
+    assert sequences["core"]["touches_sent"] == 3
+    assert sequences["enterprise"]["touches_sent"] == 1
+    assert summary(store.engine)["email"]["emails_sent"] == 5
 
 
 def test_breakdown_by_segment_and_segment_filter(store: Store) -> None:
