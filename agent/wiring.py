@@ -146,17 +146,19 @@ class NurtureParts:
         """A personal video is recorded by the lead's owner (its task goes to them), so the
         script introduces them; the company, title and address stay the sender's. An owner
         kept as an address or id rather than a name leaves the sender as it is."""
-        with session_scope(self.runtime.engine) as session:
-            lead = session.get(Lead, ctx.lead.lead_id)
-            owner = (lead.owner or "").strip() if lead else ""
+        lead = self._lead(ctx)
+        owner = (lead.owner or "").strip() if lead else ""
         if ctx.sender is None or not owner or "@" in owner or owner == ctx.sender.name:
             return ctx
         return ctx.model_copy(update={"sender": ctx.sender.model_copy(update={"name": owner})})
 
     def _email(self, ctx: DecisionContext) -> str:
+        lead = self._lead(ctx)
+        return lead.email if lead else ""
+
+    def _lead(self, ctx: DecisionContext) -> Lead | None:
         with session_scope(self.runtime.engine) as session:
-            lead = session.get(Lead, ctx.lead.lead_id)
-            return lead.email if lead else ""
+            return session.get(Lead, ctx.lead.lead_id)
 
     def _secret(self) -> str:
         return self.settings.session_secret

@@ -69,7 +69,7 @@ def lead_brief(
     session: Session, *, lead_id: int, trigger: str | None = None, now: datetime | None = None
 ) -> LeadBrief:
     """The lead record, its latest score and segments, and what it did lately."""
-    now = now or datetime.now(UTC)
+    now = _aware(now or datetime.now(UTC))
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise KeyError(f"no lead with id {lead_id}")
@@ -108,11 +108,9 @@ def lead_brief(
         themes=[theme] if theme else [],
         stage=stage_of(lead, segments),
         trigger=trigger,
-        recent_activity=_activity_lines(counts, latest, _aware(now)),
+        recent_activity=_activity_lines(counts, latest, now),
         high_intent_48h=any(
-            latest[kind] >= _aware(now) - timedelta(hours=48)
-            for kind in HIGH_INTENT
-            if kind in latest
+            latest[kind] >= now - timedelta(hours=48) for kind in HIGH_INTENT if kind in latest
         ),
         touches_sent=len(sent),
         days_since_last_touch=_days(now, last_touch.sent_at) if last_touch else None,
@@ -166,8 +164,8 @@ def recent_activity(
 def _recent_events(
     session: Session, *, lead_id: int, now: datetime, days: int
 ) -> tuple[Counter[str], dict[str, datetime]]:
-    """How often the lead did each kind of thing in the last `days`, and when it last did."""
-    now = _aware(now)
+    """How often the lead did each kind of thing in the last `days` before `now` (aware), and
+    when it last did."""
     stmt = (
         select(Event.type, Event.occurred_at)
         .where(
