@@ -124,18 +124,12 @@ def _parsed(raw: Any, schema: type[T]) -> tuple[T | None, str]:
         return None, _describe(exc)
 
 
-def _describe(error: BaseException) -> str:
-    if isinstance(error, ValidationError):
-        problems = [
-            f"{'.'.join(str(part) for part in item['loc']) or 'answer'}: {item['msg']}"
-            for item in error.errors()
-        ]
-        return ("invalid fields: " + "; ".join(problems))[:ERROR_CHARS]
-    cause = error.__cause__ or error.__context__
-    text = f"{type(error).__name__}: {error}"
-    if isinstance(cause, ValidationError):
-        text = _describe(cause)
-    return text[:ERROR_CHARS]
+def _describe(error: ValidationError) -> str:
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc']) or 'answer'}: {item['msg']}"
+        for item in error.errors()
+    ]
+    return ("invalid fields: " + "; ".join(problems))[:ERROR_CHARS]
 
 
 def _retry_note(schema: type[BaseModel], error: str, raw: Any) -> str:
