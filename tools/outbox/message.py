@@ -87,7 +87,7 @@ class Composer:
         sender = from_header(touch.sender, self.sender) if touch.sender else self.sender
         message = EmailMessage()
         message["From"] = formataddr((sender.name, sender.email))
-        message["To"] = formataddr((_full_name(lead), lead.email))
+        message["To"] = formataddr((full_name(lead), lead.email))
         message["Subject"] = " ".join(content.subject.split())
         message["Date"] = format_datetime(now)
         message["Message-ID"] = message_id
@@ -107,14 +107,14 @@ class Composer:
         self, *, touch: Touch, lead: Lead, draft: Draft, approval: Approval | None
     ) -> TaskSpec:
         content = content_of(draft, approval)
-        who = f"{_full_name(lead) or lead.email} <{lead.email}>"
+        who = f"{full_name(lead) or lead.email} <{lead.email}>"
         if lead.company:
             who += f", {lead.company}"
         if touch.channel == "video":
-            title = f"Record a personal video for {_full_name(lead) or lead.email}"
+            title = f"Record a personal video for {full_name(lead) or lead.email}"
             body = f"For: {who}\nTitle: {content.subject}\n\n{content.text}"
             return TaskSpec("video", title, body, lead.owner)
-        title = f"Reach out to {_full_name(lead) or lead.email}: {content.subject}"
+        title = f"Reach out to {full_name(lead) or lead.email}: {content.subject}"
         body = f"For: {who}\nSuggested message:\n\n{content.text}"
         return TaskSpec("sdr_task", title, body, lead.owner)
 
@@ -129,5 +129,5 @@ class Composer:
         return text.rstrip("\n") + "\n" + footer
 
 
-def _full_name(lead: Lead) -> str:
+def full_name(lead: Lead) -> str:
     return " ".join(part for part in (lead.first_name, lead.last_name) if part)

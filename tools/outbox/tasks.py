@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from store.models import DeliveryTask, Lead, utcnow
+from tools.outbox.message import full_name
 
 KIND_LABELS = {"video": "personal video", "sdr_task": "SDR task"}
 STATUSES = ("open", "done", "all")
@@ -77,13 +78,12 @@ def list_tasks(
 
 
 def _view(task: DeliveryTask, lead: Lead) -> dict[str, Any]:
-    name = " ".join(part for part in (lead.first_name, lead.last_name) if part) or lead.email
     return {
         "id": task.id,
         "kind": task.kind,
         "kind_label": KIND_LABELS.get(task.kind, task.kind),
         "lead_id": lead.id,
-        "lead": name,
+        "lead": full_name(lead) or lead.email,
         "company": lead.company,
         "assignee": task.assignee,
         "title": task.title,
