@@ -54,7 +54,7 @@ def list_approvals(session: Session, *, status: str = "pending") -> list[dict[st
 
 def card(session: Session, approval: Approval, draft: Draft, lead: Lead) -> dict[str, Any]:
     score = crud.latest_score(session, lead_id=lead.id) if lead.id else None
-    name = " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email
+    name = lead.display_name
     return {
         "id": approval.id,
         "status": approval.status,

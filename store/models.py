@@ -76,6 +76,11 @@ class Lead(LeadBase, table=True):
     mql_at: datetime | None = None
     sql_at: datetime | None = None
 
+    @property
+    def display_name(self) -> str:
+        """First and last name, or the address when neither is known."""
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email
+
 
 # --- behaviour ---------------------------------------------------------------------------
 

@@ -237,7 +237,7 @@ def show(lead: str = typer.Argument(..., help="Lead id or email")) -> None:
             lead_scoring.profile.profile_of(session, lead_id=row.id),
         )
         segments = crud.current_segments(session, lead_id=row.id)
-    name = " ".join(p for p in (row.first_name, row.last_name) if p) or row.email
+    name = row.display_name
     typer.echo(f"{name} <{row.email}> · {row.role or 'role unknown'} at {row.company or '?'}")
     decile = (
         f"decile {score.decile}" if score.decile else "no decile yet (run nurture score rescore)"

@@ -26,10 +26,6 @@ def dumps(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def lead_name(lead: Lead) -> str:
-    return " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email
-
-
 def hottest_leads(
     session: Session, *, limit: int = 10, segment: str | None = None
 ) -> list[dict[str, Any]]:
@@ -66,7 +62,7 @@ def hottest_leads(
         out.append(
             {
                 "lead_id": lead.id,
-                "name": lead_name(lead),
+                "name": lead.display_name,
                 "company": lead.company,
                 "role": lead.role,
                 "score": score.score,
@@ -106,7 +102,7 @@ def lead_tools(engine: Engine) -> list[BaseTool]:
                 matches.append(
                     {
                         "lead_id": lead.id,
-                        "name": lead_name(lead),
+                        "name": lead.display_name,
                         "company": lead.company,
                         "role": lead.role,
                         "score": score.score if score else None,
@@ -131,7 +127,7 @@ def lead_tools(engine: Engine) -> list[BaseTool]:
             return dumps(
                 {
                     "lead_id": lead_id,
-                    "name": lead_name(lead),
+                    "name": lead.display_name,
                     "company": lead.company,
                     "role": lead.role,
                     "score": row.score,
@@ -154,7 +150,7 @@ def lead_tools(engine: Engine) -> list[BaseTool]:
             return dumps(
                 {
                     "lead_id": lead_id,
-                    "name": lead_name(lead),
+                    "name": lead.display_name,
                     "segments": crud.current_segments(session, lead_id=lead_id),
                     "history": membership_history(session, lead_id=lead_id)[-10:],
                 }

@@ -107,14 +107,14 @@ class Composer:
         self, *, touch: Touch, lead: Lead, draft: Draft, approval: Approval | None
     ) -> TaskSpec:
         content = content_of(draft, approval)
-        who = f"{full_name(lead) or lead.email} <{lead.email}>"
+        who = f"{lead.display_name} <{lead.email}>"
         if lead.company:
             who += f", {lead.company}"
         if touch.channel == "video":
-            title = f"Record a personal video for {full_name(lead) or lead.email}"
+            title = f"Record a personal video for {lead.display_name}"
             body = f"For: {who}\nTitle: {content.subject}\n\n{content.text}"
             return TaskSpec("video", title, body, lead.owner)
-        title = f"Reach out to {full_name(lead) or lead.email}: {content.subject}"
+        title = f"Reach out to {lead.display_name}: {content.subject}"
         body = f"For: {who}\nSuggested message:\n\n{content.text}"
         return TaskSpec("sdr_task", title, body, lead.owner)
 

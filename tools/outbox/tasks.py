@@ -14,7 +14,6 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from store.models import DeliveryTask, Lead, utcnow
-from tools.outbox.message import full_name
 
 KIND_LABELS = {"video": "personal video", "sdr_task": "SDR task"}
 STATUSES = ("open", "done", "all")
@@ -83,7 +82,7 @@ def _view(task: DeliveryTask, lead: Lead) -> dict[str, Any]:
         "kind": task.kind,
         "kind_label": KIND_LABELS.get(task.kind, task.kind),
         "lead_id": lead.id,
-        "lead": full_name(lead) or lead.email,
+        "lead": lead.display_name,
         "company": lead.company,
         "assignee": task.assignee,
         "title": task.title,

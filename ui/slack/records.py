@@ -111,7 +111,7 @@ def _lead_view(session: Session, lead: Lead) -> dict[str, Any]:
     score = crud.latest_score(session, lead_id=lead.id) if lead.id else None
     return {
         "id": lead.id,
-        "name": " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email,
+        "name": lead.display_name,
         "email": lead.email,
         "company": lead.company,
         "role": lead.role,
