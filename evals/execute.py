@@ -208,7 +208,7 @@ def _run(case: Case, harness: Harness) -> CaseRun:
             summary=summary,
             state=state,
             steps=trace.steps,
-            tools=trace.tools(action.get("action")),
+            tools=trace.tools(action.get("action"), state.get("result")),
             model_calls=trace.model_calls,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,

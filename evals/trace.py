@@ -11,15 +11,14 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
-# The tool each graph step stands for (the names the chat tools and the dataset use).
-STEP_TOOLS: dict[str, str] = {
-    "score": "score_lead",
-    "segment": "segment_lead",
-    "decide": "decide_next_action",
-    "retrieve": "search_content",
-    "approval": "request_approval",
-    "schedule": "schedule_touch",
-    "hand_off": "hand_off_to_sdr",
+# The tools each graph step stands for (the names the chat tools and the dataset use).
+STEP_TOOLS: dict[str, list[str]] = {
+    "assess": ["score_lead", "segment_lead"],
+    "decide": ["decide_next_action"],
+    "retrieve": ["search_content"],
+    "approval": ["request_approval"],
+    "schedule": ["schedule_touch"],
+    "hand_off": ["hand_off_to_sdr"],
 }
 DRAFT_TOOLS = {"send_email": "draft_email", "send_video": "draft_video_script"}
 
@@ -91,12 +90,15 @@ class PassTrace(BaseCallbackHandler):
             ModelCall(tools, prompt_tokens, completion_tokens, time.perf_counter() - started)
         )
 
-    def tools(self, action: str | None) -> list[str]:
-        """The tools the pass used, in order: one per step that stands for one."""
+    def tools(self, action: str | None, result: str | None = None) -> list[str]:
+        """The tools the pass used, in order, from the steps that stand for them (the queue
+        step schedules a touch that needs no approval itself)."""
         used: list[str] = []
         for step in self.steps:
             if step == "draft" and action in DRAFT_TOOLS:
                 used += [DRAFT_TOOLS[action], "check_guardrails"]
-            elif step in STEP_TOOLS:
-                used.append(STEP_TOOLS[step])
+            elif step == "queue" and result == "scheduled" and "schedule" not in self.steps:
+                used.append("schedule_touch")
+            else:
+                used += STEP_TOOLS.get(step, [])
         return used

@@ -60,12 +60,12 @@ def finish_run(
     session.add(row)
 
 
-def fail_run(session: Session, *, run_key: str, error: str) -> None:
-    """Record why a pass stopped; its thread keeps the last good step for the next attempt."""
-    row = run_row(session, run_key)
-    if row is not None:
-        row.status, row.error, row.finished_at = "failed", error[:2000], utcnow()
-        session.add(row)
+def fail_run(session: Session, *, state: NurtureState, error: str) -> None:
+    """Record why a pass stopped (a first step that failed rolled its record back with it); its
+    thread keeps the last good step for the next attempt."""
+    row = start_run(session, state=state, now=utcnow())
+    row.status, row.error, row.finished_at = "failed", error[:2000], utcnow()
+    session.add(row)
 
 
 def thread_id_of(lead_id: int) -> str:

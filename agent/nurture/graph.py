@@ -1,5 +1,5 @@
-"""The per-lead nurture graph: context -> score -> segment (and sequence) -> decide -> draft ->
-approve -> act.
+"""The per-lead nurture graph: assess (score, segment, sequence, brief) -> decide -> retrieve ->
+draft -> queue (and schedule) or approve -> act.
 
 Nodes that write to the store key their writes on the pass's `run_key`, so a node that runs
 again (a crash, a resume) writes nothing twice. The approval node only calls `interrupt()`:
@@ -33,19 +33,13 @@ def build_nurture_graph(
 ) -> CompiledStateGraph:
     """Compile the graph over these dependencies (tests pass fakes and an in-memory saver)."""
 
-    def load_context(state: NurtureState) -> dict[str, Any]:
-        with session_scope(deps.engine) as session:
-            actions.start_run(session, state=state, now=deps.clock())
-        return {}
-
-    def score(state: NurtureState) -> dict[str, Any]:
-        with session_scope(deps.engine) as session:
-            lead_scoring.score_leads(session, lead_ids=[state["lead_id"]], now=deps.clock())
-        return {}
-
-    def segment(state: NurtureState) -> dict[str, Any]:
+    def assess(state: NurtureState) -> dict[str, Any]:
+        # The pass's record, the lead's score, segments and sequence, and its brief: one
+        # transaction (a pass cut short here starts over from a clean store).
         lead_id, now = state["lead_id"], deps.clock()
         with session_scope(deps.engine) as session:
+            actions.start_run(session, state=state, now=now)
+            lead_scoring.score_leads(session, lead_ids=[lead_id], now=now)
             segment_lead(session, lead_id=lead_id, now=now)
             # Then the sequence: the right track, and its step if one is due (the hint).
             given = state.get("hint") or {}
@@ -82,10 +76,14 @@ def build_nurture_graph(
         return {"draft": drafted, "guardrail_issues": drafted.get("guardrail_issues", [])}
 
     def queue(state: NurtureState) -> dict[str, Any]:
+        # Store the touch and its draft; one that needs no human is scheduled in the same
+        # transaction, so a touch is never left drafted without a send time.
         with session_scope(deps.engine) as session:
             queued = actions.queue_draft(session, state=state, deps=deps)
             link_queued_touch(session, queued, chosen=state["draft"].get("experiments"))
-            return queued
+            if "result" in queued or queued.get("approval_id"):
+                return queued
+            return {**queued, **actions.schedule(session, state={**state, **queued}, deps=deps)}
 
     def approval(state: NurtureState) -> dict[str, Any]:
         # Resumed with the human's verdict (Slack, web queue or CLI), maybe days later.
@@ -126,18 +124,14 @@ def build_nurture_graph(
         return {"hand_off": "hand_off", "wait": "wait"}.get(kind, "retrieve")
 
     def after_queue(state: NurtureState) -> str:
-        if state.get("result") == "held":
-            return END
-        return "approval" if state.get("approval_id") else "schedule"
+        return "approval" if state.get("result") == "awaiting_approval" else END
 
     def after_decision(state: NurtureState) -> str:
         return END if state.get("result") == "rejected" else "schedule"
 
     graph = StateGraph(NurtureState)
     for name, node in [
-        ("load_context", load_context),
-        ("score", score),
-        ("segment", segment),
+        ("assess", assess),
         ("decide", decide),
         ("retrieve", retrieve),
         ("draft", draft),
@@ -149,14 +143,12 @@ def build_nurture_graph(
         ("wait", wait),
     ]:
         graph.add_node(name, node)
-    graph.add_edge(START, "load_context")
-    graph.add_edge("load_context", "score")
-    graph.add_edge("score", "segment")
-    graph.add_edge("segment", "decide")
+    graph.add_edge(START, "assess")
+    graph.add_edge("assess", "decide")
     graph.add_conditional_edges("decide", after_decide, ["hand_off", "wait", "retrieve"])
     graph.add_edge("retrieve", "draft")
     graph.add_edge("draft", "queue")
-    graph.add_conditional_edges("queue", after_queue, ["approval", "schedule", END])
+    graph.add_conditional_edges("queue", after_queue, ["approval", END])
     graph.add_edge("approval", "apply_decision")
     graph.add_conditional_edges("apply_decision", after_decision, ["schedule", END])
     graph.add_edge("schedule", END)

@@ -87,11 +87,12 @@ class NurtureAgent:
             self.graph.invoke(None, config)
         run_key = f"{thread_id_of(lead_id)}:{uuid.uuid4().hex[:12]}"
         config = {**config, "callbacks": self.deps.run_callbacks()}
+        state = initial_state(lead_id, run_key, trigger, hint)
         try:
-            final = self.graph.invoke(initial_state(lead_id, run_key, trigger, hint), config)
+            final = self.graph.invoke(state, config)
         except Exception as exc:
             with session_scope(self.deps.engine) as session:
-                fail_run(session, run_key=run_key, error=f"{type(exc).__name__}: {exc}")
+                fail_run(session, state=state, error=f"{type(exc).__name__}: {exc}")
             raise
         return summary(final)
 

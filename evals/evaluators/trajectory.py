@@ -15,8 +15,8 @@ STEPS_OF = {
     "send_video": ["decide", "retrieve", "draft", "queue"],
 }
 FORBIDDEN_OF = {
-    "hand_off": ["draft", "queue", "schedule"],
-    "wait": ["retrieve", "draft", "queue", "schedule", "hand_off"],
+    "hand_off": ["draft", "queue", "schedule_touch"],
+    "wait": ["retrieve", "draft", "queue", "schedule_touch", "hand_off"],
     "send_email": ["hand_off", "wait", "draft_video_script"],
     "send_video": ["hand_off", "wait", "draft_email"],
 }
@@ -72,13 +72,13 @@ def expected_path(expect: Expect) -> tuple[list[str], list[str]]:
     if expect.approval and not expect.steps:
         steps.append("approval")
     if expect.approval:
-        forbidden.append("schedule")
+        forbidden.append("schedule_touch")
     elif expect.approval is False:
         forbidden.append("approval")
     if expect.hand_off is False:
         forbidden.append("hand_off")
     if expect.no_email:
-        forbidden += ["draft", "queue", "schedule"]
+        forbidden += ["draft", "queue", "schedule_touch"]
     return steps, list(dict.fromkeys(forbidden))
 
 

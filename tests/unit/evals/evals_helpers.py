@@ -220,12 +220,12 @@ def case_run(
             "injection": injection or [],
         }
     default_steps = {
-        "send_email": ["load_context", "score", "segment", "decide", "retrieve", "draft"],
-        "wait": ["load_context", "score", "segment", "decide", "wait"],
-        "hand_off": ["load_context", "score", "segment", "decide", "hand_off"],
+        "send_email": ["assess", "decide", "retrieve", "draft", "queue"],
+        "wait": ["assess", "decide", "wait"],
+        "hand_off": ["assess", "decide", "hand_off"],
     }[action.action]
-    if action.action == "send_email":
-        default_steps += ["queue", "schedule" if result == "scheduled" else "approval"]
+    if action.action == "send_email" and result != "scheduled":
+        default_steps.append("approval")
     trace = PassTrace()
     trace.steps = steps or default_steps
     return CaseRun(
@@ -234,7 +234,7 @@ def case_run(
         summary={"result": result},
         state=state,
         steps=trace.steps,
-        tools=trace.tools(action.action),
+        tools=trace.tools(action.action, result),
         model_calls=[],
         prompt_tokens=900,
         completion_tokens=200,
