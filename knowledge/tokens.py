@@ -115,4 +115,11 @@ def encoding(model: str | None = None) -> tiktoken.Encoding:
 
 def count_tokens(text: str, model: str | None = None) -> int:
     """How many tokens `text` is for `model`; special-token text counts as plain text."""
-    return len(encoding(model).encode_ordinary(text))
+    return _count(text, encoding_name(model))
+
+
+# The same texts are counted again and again: a prompt by the budget and then by the model that
+# answers it, a content snippet for every lead it is offered to.
+@lru_cache(maxsize=2048)
+def _count(text: str, encoding: str) -> int:
+    return len(_encoding(encoding).encode_ordinary(text))

@@ -11,7 +11,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
@@ -33,6 +33,9 @@ from store.models import (
 from tools.triggers.steps import refresh_step_times
 
 log = logging.getLogger("nurture.agent")
+# Each step's checkpoint is written before the next step starts: the strongest resume point,
+# and faster here than writing it on a background thread that contends for the interpreter.
+DURABILITY: Durability = "sync"
 OPEN_STAGES = (LifecycleStage.lead, LifecycleStage.mql)
 # Customers, disqualified and opted-out leads (tools/segments/segments.yaml).
 EXCLUDED = "excluded"
@@ -84,12 +87,12 @@ class NurtureAgent:
             return {"lead_id": lead_id, "result": "awaiting_approval", "skipped": True}
         if snapshot.next:
             # A pass was cut short (crash, kill): finish it before starting another.
-            self.graph.invoke(None, config)
+            self.graph.invoke(None, config, durability=DURABILITY)
         run_key = f"{thread_id_of(lead_id)}:{uuid.uuid4().hex[:12]}"
         config = {**config, "callbacks": self.deps.run_callbacks()}
         state = initial_state(lead_id, run_key, trigger, hint)
         try:
-            final = self.graph.invoke(state, config)
+            final = self.graph.invoke(state, config, durability=DURABILITY)
         except Exception as exc:
             with session_scope(self.deps.engine) as session:
                 fail_run(session, state=state, error=f"{type(exc).__name__}: {exc}")
@@ -102,7 +105,9 @@ class NurtureAgent:
         snapshot = self.graph.get_state(config)
         if not snapshot.interrupts:
             return {"lead_id": lead_id, "result": "not_waiting"}
-        final = self.graph.invoke(Command(resume=verdict.as_resume()), config)
+        final = self.graph.invoke(
+            Command(resume=verdict.as_resume()), config, durability=DURABILITY
+        )
         return summary(final)
 
     def run_due(
