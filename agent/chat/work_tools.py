@@ -3,14 +3,17 @@ and summarise the pipeline. Each returns JSON; failures come back as {"error": .
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.tools import BaseTool, tool
+from sqlmodel import Session
 
 from agent.chat.lead_tools import dumps
-from agent.experiments import holdout_cohort
+from agent.experiments import holdout_cohort, send_window_for
 from agent.nurture.actions import last_touch_at
+from agent.outbox import alternate_senders, send_window
 from agent.wiring import NurtureParts, sender_of
 from knowledge.base import KnowledgeBase
 from store import crud
@@ -20,24 +23,33 @@ from tools import analytics
 from tools.bandit.report import overview
 from tools.bandit.trials import attach_to_draft, chosen_ids, link_draft_touch
 from tools.brief import lead_brief
-from tools.cadence import SendWindow, next_send_slot
+from tools.cadence import next_send_slot
 from tools.decide import choose_next_action
 from tools.handoff import HandoffError, create_handoff, handoff_view
-from tools.schemas import DecisionContext, NextAction
+from tools.schemas import DecisionContext, NextAction, Sender
+from tools.senders import as_header, sender_for
 from tools.sequences import design, registry
 from tools.sequences.errors import SequenceError
 
 
 def work_tools(parts: NurtureParts) -> list[BaseTool]:
     """The acting tools over the nurture parts (model, knowledge base, store)."""
+
+    def signer_of(session: Session, lead_id: int) -> Sender:
+        # The lead's turn of the team, as the agent's passes sign: a chat draft and the touch
+        # it is scheduled as come from the same person the lead heard from last.
+        return sender_for(session, lead_id=lead_id, team=team, now=datetime.now(UTC))
+
     engine = parts.runtime.engine
     sender = sender_of(parts.settings)
+    team = (sender, *alternate_senders(parts.settings))
 
     def drafted(lead_id: int, kind: str, stage: str | None, theme: str | None) -> str:
         with session_scope(engine) as session:
             if session.get(Lead, lead_id) is None:
                 return dumps({"error": f"no lead with id {lead_id}"})
             brief = lead_brief(session, lead_id=lead_id)
+            signer = signer_of(session, lead_id)
         action = choose_next_action(DecisionContext(lead=brief))
         wanted = "send_video" if kind == "video_script" else "send_email"
         update: dict[str, Any] = {"action": wanted}
@@ -47,7 +59,7 @@ def work_tools(parts: NurtureParts) -> list[BaseTool]:
             update.update(theme=theme, query=f"{theme} {action.query}".strip())
         action = NextAction.model_validate({**action.model_dump(), **update})
         snippets = parts.retrieve(brief, action)
-        ctx = DecisionContext(lead=brief, snippets=snippets, sender=sender, action=action)
+        ctx = DecisionContext(lead=brief, snippets=snippets, sender=signer, action=action)
         result = parts.draft(ctx)
         with session_scope(engine) as session:
             draft = crud.add_draft(
@@ -109,9 +121,10 @@ def work_tools(parts: NurtureParts) -> list[BaseTool]:
     @tool
     def schedule_touch(lead_id: int, draft_id: int, send_at: str | None = None) -> str:
         """Queue a draft to be sent: at `send_at` (ISO date/time) or the next good moment in
-        the lead's business hours, at least 4 days after its last touch. Top-decile leads'
+        the lead's send window (and its send-time experiment's hour band), after the gap since
+        its last touch (NURTURE_MIN_GAP_DAYS, 4 days by default). Top-decile leads'
         drafts wait for human approval first. Never for leads who opted out."""
-        return _schedule(parts, lead_id, draft_id, send_at)
+        return _schedule(parts, lead_id, draft_id, send_at, signer_of)
 
     @tool
     def hand_off_to_sdr(lead_id: int, reason: str) -> str:
@@ -241,7 +254,13 @@ def _finder(kb: KnowledgeBase | None) -> design.FindContent | None:
     return lambda query, stage, segment: kb.search(query, stage=stage, segment=segment, k=5)
 
 
-def _schedule(parts: NurtureParts, lead_id: int, draft_id: int, send_at: str | None) -> str:
+def _schedule(
+    parts: NurtureParts,
+    lead_id: int,
+    draft_id: int,
+    send_at: str | None,
+    signer_of: Callable[[Session, int], Sender],
+) -> str:
     engine = parts.runtime.engine
     with session_scope(engine) as session:
         lead = session.get(Lead, lead_id)
@@ -254,8 +273,6 @@ def _schedule(parts: NurtureParts, lead_id: int, draft_id: int, send_at: str | N
             return dumps({"error": "the draft failed guardrails; redraft it", **_codes(draft)})
         if draft.touch_id is not None:
             return dumps({"error": f"draft {draft_id} is already queued as touch {draft.touch_id}"})
-        score = crud.latest_score(session, lead_id=lead_id)
-        needs_approval = bool(score and score.decile == 1)
         try:
             wanted = datetime.fromisoformat(send_at) if send_at else None
         except ValueError:
@@ -263,6 +280,8 @@ def _schedule(parts: NurtureParts, lead_id: int, draft_id: int, send_at: str | N
         if wanted is not None and wanted.tzinfo is None:
             wanted = wanted.replace(tzinfo=UTC)
         now = datetime.now(UTC)
+        brief = lead_brief(session, lead_id=lead_id, now=now)
+        needs_approval = brief.decile == 1
         touch = crud.add_touch(
             session,
             touch=Touch(
@@ -270,20 +289,25 @@ def _schedule(parts: NurtureParts, lead_id: int, draft_id: int, send_at: str | N
                 channel="video" if draft.kind == "video_script" else "email",
                 status=TouchStatus.drafted if needs_approval else TouchStatus.approved,
                 idempotency_key=f"chat:draft:{draft_id}",
-                due_at=next_send_slot(
-                    now,
-                    timezone=lead.timezone,
-                    last_touch_at=last_touch_at(session, lead_id=lead_id, excluding=None),
-                    not_before=wanted,
-                    window=SendWindow(),
-                ),
+                sender=as_header(signer_of(session, lead_id)),
             ),
         )
-        draft.touch_id = touch.id
-        session.add(draft)
-        link_draft_touch(
-            session, draft_id=draft_id, touch_id=int(touch.id or 0), channel=touch.channel
+        touch_id = int(touch.id or 0)
+        # The configured window and gap, narrowed to the hour band of the lead's send-time
+        # experiment, as the agent schedules its own touches.
+        window = send_window_for(
+            parts.settings, session, brief, touch_id, send_window(parts.settings)
         )
+        touch.due_at = next_send_slot(
+            now,
+            timezone=lead.timezone,
+            last_touch_at=last_touch_at(session, lead_id=lead_id, excluding=touch_id),
+            not_before=wanted,
+            window=window,
+        )
+        draft.touch_id = touch_id
+        session.add_all([touch, draft])
+        link_draft_touch(session, draft_id=draft_id, touch_id=touch_id, channel=touch.channel)
         approval_id = None
         if needs_approval:
             approval_id = crud.request_approval(session, draft_id=draft_id, thread_id=None).id

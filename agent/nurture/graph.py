@@ -9,7 +9,7 @@ LangGraph re-runs it from its start on resume, so it must stay free of side effe
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -83,7 +83,8 @@ def build_nurture_graph(
             link_queued_touch(session, queued, chosen=state["draft"].get("experiments"))
             if "result" in queued or queued.get("approval_id"):
                 return queued
-            return {**queued, **actions.schedule(session, state={**state, **queued}, deps=deps)}
+            queued_state = cast(NurtureState, {**state, **queued})
+            return {**queued, **actions.schedule(session, state=queued_state, deps=deps)}
 
     def approval(state: NurtureState) -> dict[str, Any]:
         # Resumed with the human's verdict (Slack, web queue or CLI), maybe days later.

@@ -30,6 +30,7 @@ from store.models import (
     Lead,
     OutboxMessage,
     Touch,
+    TriggerFiring,
     TouchStatus,
 )
 from tests.nurture_fakes import SNIPPET, decide_by_trigger, fake_deps, fake_draft
@@ -301,3 +302,52 @@ def test_the_format_the_decision_picked_goes_with_the_touch(engine: Engine, tmp_
             assert touch.channel == {"text": "email", "video": "video"}[arm.value]
             channels.add(touch.channel)
     assert channels == {"email", "video"}
+
+
+def test_a_chat_scheduled_touch_is_signed_and_timed_as_the_agent_would(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """After an unopened streak's pause the lead hears from the next colleague: a draft made in
+    the chat is signed by them and its touch records them; its send time keeps the configured
+    window and the hour band of the lead's send-time experiment."""
+    settings = Settings(
+        NURTURE_VAR_DIR=tmp_path,
+        NURTURE_ENV="test",
+        NURTURE_HOLDOUT_SHARE=0,
+        NURTURE_ALT_SENDERS="Rahul Mehta <rahul@x-education.example>",
+        NURTURE_SEND_WINDOW_START="10:00",
+        NURTURE_SEND_WINDOW_END="16:00",
+    )
+    engine = runtime.engine
+    lead_id = _lead(engine, 1, timezone="America/New_York")
+    with session_scope(engine) as s:
+        create_experiment(
+            s, name="hours", segment="*", dimension="send_hour_band", objective="reply",
+            variants=["13-15"],
+        )  # fmt: skip
+        s.add(
+            TriggerFiring(
+                lead_id=lead_id,
+                rule="unopened_streak",
+                action="pause",
+                params={"hint": {"sender": "next"}},
+                dedupe_key="unopened:1",
+                due_at=datetime.now(UTC) - timedelta(days=1),
+                status="done",
+            )
+        )
+    parts = NurtureParts(Runtime(settings=settings, engine=engine), None, None)
+    parts.retrieve = lambda brief, action: [SNIPPET]  # type: ignore[method-assign]
+    tools = {t.name: t for t in work_tools(parts)}
+    drafted = json.loads(tools["draft_email"].invoke({"lead_id": lead_id}))
+    assert "Rahul Mehta" in drafted["body"]
+    scheduled = json.loads(
+        tools["schedule_touch"].invoke({"lead_id": lead_id, "draft_id": drafted["draft_id"]})
+    )
+    assert scheduled["status"] == "scheduled", scheduled
+    touch = _touch_of(engine, lead_id)
+    assert touch.sender == "Rahul Mehta <rahul@x-education.example>"
+    assert touch.due_at is not None
+    local = touch.due_at.astimezone(NEW_YORK)
+    assert local.time() == time(13) and local.weekday() < 5
+    assert [a.touch_id for a in _assignments(engine)] == [touch.id]

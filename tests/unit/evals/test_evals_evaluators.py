@@ -65,7 +65,8 @@ def test_trajectory_catches_tools_out_of_order_and_a_skipped_approval() -> None:
     approval = case_run(case={"expect": {"approval": True}})
     verdict = TrajectoryEvaluator().evaluate(approval)
     assert verdict.status == "fail"
-    assert "'approval' missing" in verdict.reason and "forbidden 'schedule_touch' ran" in verdict.reason
+    assert "'approval' missing" in verdict.reason
+    assert "forbidden 'schedule_touch' ran" in verdict.reason
 
 
 def test_trajectory_of_a_lead_who_must_not_be_emailed() -> None:
