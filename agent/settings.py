@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     handoff_remind_hours: float = Field(
         1.0, gt=0, alias="NURTURE_HANDOFF_REMIND_HOURS", description="before the SLA runs out"
     )
+    task_remind_hours: float = Field(
+        4.0, gt=0, alias="NURTURE_TASK_REMIND_HOURS", description="business hours past due"
+    )
+    task_escalate_hours: float = Field(
+        16.0, gt=0, alias="NURTURE_TASK_ESCALATE_HOURS", description="then tell the managers"
+    )
     slack_interval_s: float = Field(
         60.0, gt=0, alias="NURTURE_SLACK_INTERVAL", description="seconds between Slack passes"
     )

@@ -30,8 +30,8 @@ from store.models import (
     Lead,
     OutboxMessage,
     Touch,
-    TriggerFiring,
     TouchStatus,
+    TriggerFiring,
 )
 from tests.nurture_fakes import SNIPPET, decide_by_trigger, fake_deps, fake_draft
 from tests.trigger_helpers import composer

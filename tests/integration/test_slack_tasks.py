@@ -176,3 +176,42 @@ def test_a_task_done_elsewhere_is_mirrored_on_its_card(served: Served, tmp_path:
     # The card shows it now: later passes leave it alone.
     assert upkeep(served).get("task_cards_updated") is None
     assert len(updates_of(served, task.id)) == 1
+
+
+def test_an_overdue_task_is_reminded_then_escalated_once_each(
+    served: Served, tmp_path: Path
+) -> None:
+    lead = add_lead(served.engine, last_name="Silva", owner="asha")
+    touch = add_touch(served.engine, lead, channel="video", subject="Your first week", body=SCRIPT)
+    deliver(served, tmp_path)  # due Wednesday 10:00
+    task = task_of(served.engine, touch)
+    assert task.id is not None
+    assert upkeep(served)["task_cards_posted"] == 1
+    ts = card_row(served.engine, "task", task.id).ts
+
+    def replies() -> list[Call]:
+        return [c for c in served.stub.of("chat.postMessage") if c.args.get("thread_ts") == ts]
+
+    served.clock[0] = WEDNESDAY + timedelta(hours=3)
+    assert upkeep(served).get("tasks_reminded") is None and replies() == []
+    served.clock[0] = WEDNESDAY + timedelta(hours=5)
+    assert upkeep(served)["tasks_reminded"] == 1
+    [reminder] = replies()
+    assert reminder.text().startswith(
+        ":alarm_clock: <@U0SDR1> this personal video for *Ana Silva* was due 5 business hours ago"
+    )
+    served.clock[0] = WEDNESDAY + timedelta(hours=6)
+    assert upkeep(served).get("tasks_reminded") is None and len(replies()) == 1
+
+    # Wednesday 10:00-17:00 and Thursday 09:00-17:00 are 15 business hours; Friday 10:00, 16.
+    served.clock[0] = WEDNESDAY + timedelta(days=1, hours=7)
+    assert upkeep(served).get("tasks_escalated") is None
+    served.clock[0] = WEDNESDAY + timedelta(days=2)
+    assert upkeep(served)["tasks_escalated"] == 1
+    [to_manager] = [c for c in served.stub.of("chat.postMessage") if c.args["channel"] == "U0MGR1"]
+    assert (
+        "personal video for *Ana Silva* is still not done, 16 business hours" in to_manager.text()
+    )
+    assert "Escalated to <@U0MGR1>" in replies()[-1].text()
+    served.clock[0] = WEDNESDAY + timedelta(days=5)
+    assert upkeep(served).get("tasks_escalated") is None

@@ -64,6 +64,8 @@ def test_channel_names_and_backwards_hours_are_refused() -> None:
         load_slack_config(
             settings(NURTURE_APPROVAL_REMIND_HOURS=8, NURTURE_APPROVAL_ESCALATE_HOURS=4)
         )
+    with pytest.raises(SlackConfigError, match=r"NURTURE_TASK_ESCALATE_HOURS \(4\) must be more"):
+        load_slack_config(settings(NURTURE_TASK_REMIND_HOURS=8, NURTURE_TASK_ESCALATE_HOURS=4))
 
 
 def test_the_api_url_always_ends_with_a_slash() -> None:

@@ -43,6 +43,8 @@ class SlackConfig:
     approval_remind_hours: float = 4.0
     approval_escalate_hours: float = 8.0
     handoff_remind_hours: float = 1.0
+    task_remind_hours: float = 4.0
+    task_escalate_hours: float = 16.0
     business_timezone: str = "UTC"
 
     @property
@@ -83,6 +85,11 @@ def load_slack_config(settings: Settings) -> SlackConfig:
             f"NURTURE_APPROVAL_ESCALATE_HOURS ({settings.approval_escalate_hours:g}) must be more "
             f"than NURTURE_APPROVAL_REMIND_HOURS ({settings.approval_remind_hours:g})"
         )
+    if settings.task_escalate_hours <= settings.task_remind_hours:
+        raise SlackConfigError(
+            f"NURTURE_TASK_ESCALATE_HOURS ({settings.task_escalate_hours:g}) must be more "
+            f"than NURTURE_TASK_REMIND_HOURS ({settings.task_remind_hours:g})"
+        )
     channel = (settings.slack_sdr_channel or "").strip() or None
     if channel and channel.startswith("#"):
         raise SlackConfigError(
@@ -99,6 +106,8 @@ def load_slack_config(settings: Settings) -> SlackConfig:
         approval_remind_hours=settings.approval_remind_hours,
         approval_escalate_hours=settings.approval_escalate_hours,
         handoff_remind_hours=settings.handoff_remind_hours,
+        task_remind_hours=settings.task_remind_hours,
+        task_escalate_hours=settings.task_escalate_hours,
         business_timezone=settings.business_timezone,
     )
 

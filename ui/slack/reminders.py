@@ -22,6 +22,7 @@ from store.db import session_scope
 from store.models import SlackCard
 from store.slack_cards import CardKind, Mark
 from tools.handoff import SlaPolicy, handoffs_needing_attention
+from tools.outbox.tasks import KIND_LABELS
 from ui.slack.config import SETTING, SlackConfig, load_slack_config
 from ui.slack.desk import CLAIM_STALE, SlackDesk, make_client
 from ui.slack.text import escape, when
@@ -56,6 +57,7 @@ class SlackUpkeep:
         self.mirror_decisions()
         self.approval_reminders(now)
         self.handoff_reminders(now)
+        self.task_reminders(now)
         return dict(self.counts)
 
     def post_missing(self, now: datetime) -> None:
@@ -146,6 +148,39 @@ class SlackUpkeep:
                 self._mark(card, "reminded_at", now)
                 self.desk.refresh_card("handoff", handoff_id)  # the SLA field shows the breach
                 self.counts["handoffs_escalated"] += 1
+
+    # --- delivery tasks ------------------------------------------------------------------
+
+    def task_reminders(self, now: datetime) -> None:
+        """A video or SDR step still open past its due time: the assignee is reminded in the
+        card's thread, later the managers are told (the lead has heard nothing meanwhile)."""
+        with session_scope(self.desk.runtime.engine) as session:
+            cards = slack_cards.open_cards(session, kind="task")
+        for card in cards:
+            record = self.desk.load("task", card.ref_id)
+            if record is None or record["status"] != "open":
+                continue
+            late = self.hours.business_hours(record["due_at_dt"], now)
+            what = (
+                f"{KIND_LABELS.get(record['kind'], 'task')} for *{escape(record['lead']['name'])}*"
+            )
+            if late >= self.config.task_escalate_hours and card.escalated_at is None:
+                text = (
+                    f":rotating_light: The {what} is still not done, {late:g} business hours "
+                    "after it was due. The lead hears nothing from this step until it is."
+                )
+                if self._escalate(card, text, now):
+                    self._mark(card, "reminded_at", now)
+                    self.counts["tasks_escalated"] += 1
+            elif late >= self.config.task_remind_hours and card.reminded_at is None:
+                who = self._owner_mention(record.get("assignee") or record["lead"].get("owner"))
+                text = (
+                    f":alarm_clock: {who}this {what} was due {late:g} business hours ago. Press "
+                    "Done on the card once it is done; managers are told after "
+                    f"{self.config.task_escalate_hours:g} hours."
+                )
+                if self._once(card, "reminded_at", now, partial(self._thread, card, text)):
+                    self.counts["tasks_reminded"] += 1
 
     # --- sending -------------------------------------------------------------------------
 
