@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -24,7 +25,7 @@ from store.slack_cards import CardKind, Mark
 from tools.handoff import SlaPolicy, handoffs_needing_attention
 from tools.outbox.tasks import KIND_LABELS
 from ui.slack.config import SETTING, SlackConfig, load_slack_config
-from ui.slack.desk import CLAIM_STALE, SlackDesk, make_client
+from ui.slack.desk import CLAIM_STALE, SlackDesk, make_client, waiting
 from ui.slack.text import escape, when
 
 log = logging.getLogger("nurture.slack")
@@ -83,33 +84,26 @@ class SlackUpkeep:
     # --- approvals -----------------------------------------------------------------------
 
     def approval_reminders(self, now: datetime) -> None:
-        with session_scope(self.desk.runtime.engine) as session:
-            cards = slack_cards.open_cards(session, kind="approval")
-        for card in cards:
-            record = self.desk.load("approval", card.ref_id)
-            if record is None or record["status"] != "pending":
-                continue
-            waited = self.hours.business_hours(record["created_at_dt"], now)
-            name = escape(record["lead"]["name"])
-            if waited >= self.config.approval_escalate_hours and card.escalated_at is None:
-                text = (
-                    f":rotating_light: The draft for *{name}* has waited {waited:g} business "
-                    "hours without a decision. It will not be sent until someone approves, "
-                    "edits or rejects it."
-                )
-                if self._escalate(card, text, now):
-                    self._mark(card, "reminded_at", now)
-                    self.counts["approvals_escalated"] += 1
-            elif waited >= self.config.approval_remind_hours and card.reminded_at is None:
-                who = self._owner_mention(record["lead"].get("owner"))
-                text = (
-                    f":alarm_clock: {who}this draft for *{name}* has waited {waited:g} business "
-                    "hours for a decision. It will not be sent until someone approves, edits "
-                    f"or rejects it; managers are told after "
-                    f"{self.config.approval_escalate_hours:g} hours."
-                )
-                if self._once(card, "reminded_at", now, partial(self._thread, card, text)):
-                    self.counts["approvals_reminded"] += 1
+        def remind(record: dict[str, Any], waited: float) -> str:
+            who = self._owner_mention(record["lead"].get("owner"))
+            return (
+                f":alarm_clock: {who}this draft for *{_name(record)}* has waited {waited:g} "
+                "business hours for a decision. It will not be sent until someone approves, "
+                "edits or rejects it; managers are told after "
+                f"{self.config.approval_escalate_hours:g} hours."
+            )
+
+        def escalate(record: dict[str, Any], waited: float) -> str:
+            return (
+                f":rotating_light: The draft for *{_name(record)}* has waited {waited:g} "
+                "business hours without a decision. It will not be sent until someone approves, "
+                "edits or rejects it."
+            )
+
+        self._nudge(
+            "approval", now, since="created_at_dt", remind_after=self.config.approval_remind_hours,
+            escalate_after=self.config.approval_escalate_hours, remind=remind, escalate=escalate,
+        )  # fmt: skip
 
     # --- hand-offs -----------------------------------------------------------------------
 
@@ -154,33 +148,58 @@ class SlackUpkeep:
     def task_reminders(self, now: datetime) -> None:
         """A video or SDR step still open past its due time: the assignee is reminded in the
         card's thread, later the managers are told (the lead has heard nothing meanwhile)."""
-        with session_scope(self.desk.runtime.engine) as session:
-            cards = slack_cards.open_cards(session, kind="task")
-        for card in cards:
-            record = self.desk.load("task", card.ref_id)
-            if record is None or record["status"] != "open":
-                continue
-            late = self.hours.business_hours(record["due_at_dt"], now)
-            what = (
-                f"{KIND_LABELS.get(record['kind'], 'task')} for *{escape(record['lead']['name'])}*"
+
+        def what(record: dict[str, Any]) -> str:
+            return f"{KIND_LABELS.get(record['kind'], 'task')} for *{_name(record)}*"
+
+        def remind(record: dict[str, Any], late: float) -> str:
+            who = self._owner_mention(record.get("assignee") or record["lead"].get("owner"))
+            return (
+                f":alarm_clock: {who}this {what(record)} was due {late:g} business hours ago. "
+                "Press Done on the card once it is done; managers are told after "
+                f"{self.config.task_escalate_hours:g} hours."
             )
-            if late >= self.config.task_escalate_hours and card.escalated_at is None:
-                text = (
-                    f":rotating_light: The {what} is still not done, {late:g} business hours "
-                    "after it was due. The lead hears nothing from this step until it is."
-                )
-                if self._escalate(card, text, now):
+
+        def escalate(record: dict[str, Any], late: float) -> str:
+            return (
+                f":rotating_light: The {what(record)} is still not done, {late:g} business "
+                "hours after it was due. The lead hears nothing from this step until it is."
+            )
+
+        self._nudge(
+            "task", now, since="due_at_dt", remind_after=self.config.task_remind_hours,
+            escalate_after=self.config.task_escalate_hours, remind=remind, escalate=escalate,
+        )  # fmt: skip
+
+    def _nudge(
+        self,
+        kind: CardKind,
+        now: datetime,
+        *,
+        since: str,
+        remind_after: float,
+        escalate_after: float,
+        remind: Callable[[dict[str, Any], float], str],
+        escalate: Callable[[dict[str, Any], float], str],
+    ) -> None:
+        """Cards of `kind` still waiting for someone: after `remind_after` business hours since
+        the record's `since` a reminder in the card's thread, after `escalate_after` the
+        managers; each once."""
+        with session_scope(self.desk.runtime.engine) as session:
+            cards = slack_cards.open_cards(session, kind=kind)
+        for card in cards:
+            record = self.desk.load(kind, card.ref_id)
+            if record is None or not waiting(kind, record):
+                continue
+            hours = self.hours.business_hours(record[since], now)
+            if hours >= escalate_after and card.escalated_at is None:
+                if self._escalate(card, escalate(record, hours), now):
                     self._mark(card, "reminded_at", now)
-                    self.counts["tasks_escalated"] += 1
-            elif late >= self.config.task_remind_hours and card.reminded_at is None:
-                who = self._owner_mention(record.get("assignee") or record["lead"].get("owner"))
-                text = (
-                    f":alarm_clock: {who}this {what} was due {late:g} business hours ago. Press "
-                    "Done on the card once it is done; managers are told after "
-                    f"{self.config.task_escalate_hours:g} hours."
-                )
-                if self._once(card, "reminded_at", now, partial(self._thread, card, text)):
-                    self.counts["tasks_reminded"] += 1
+                    self.counts[f"{kind}s_escalated"] += 1
+            elif hours >= remind_after and card.reminded_at is None:
+                thread = partial(self._thread, card, remind(record, hours))
+                if self._once(card, "reminded_at", now, thread):
+                    self.counts[f"{kind}s_reminded"] += 1
 
     # --- sending -------------------------------------------------------------------------
 
@@ -245,3 +264,7 @@ class SlackUpkeep:
     def _owner_mention(self, owner: str | None) -> str:
         user = self.config.owner_user(owner)
         return f"<@{user.user_id}> " if user else ""
+
+
+def _name(record: dict[str, Any]) -> str:
+    return escape(record["lead"]["name"])
