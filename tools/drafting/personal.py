@@ -45,6 +45,23 @@ def role(lead: LeadBrief) -> str | None:
     return _short_field(lead.role, 60)
 
 
+# Roles that say where someone is in life rather than which job they hold: "a career changer",
+# never "you work as a Career changer at ...".
+LIFE_STAGES = frozenset(
+    {"student", "career changer", "returning professional", "job seeker", "unemployed",
+     "homemaker", "housewife", "retired", "graduate", "fresher"}
+)  # fmt: skip
+
+
+def is_life_stage(role: str) -> bool:
+    return " ".join(role.split()).casefold() in LIFE_STAGES
+
+
+def role_phrase(role: str) -> str:
+    """The role with its article as prose says it: 'a Data Analyst', 'a career changer'."""
+    return with_article(role.lower() if is_life_stage(role) else role)
+
+
 def with_article(noun: str) -> str:
     """'a Data Analyst', 'an Analyst', 'an HR Manager' (acronyms by their spoken letter)."""
     first_word = noun.split()[0]

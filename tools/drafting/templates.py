@@ -190,10 +190,12 @@ def template_video_script(ctx: DecisionContext) -> VideoScript:
     if plan.company:
         greeting += f" I made this short video for you and the team at {plan.company}."
     context_line = _hook(plan)
-    if plan.role:
+    if plan.role and personal.is_life_stage(plan.role):
+        context_line += f" Since you are {personal.role_phrase(plan.role)}, one point stands out."
+    elif plan.role:
         at = f" at {plan.company}" if plan.company else ""
         context_line += (
-            f" Since you work as {personal.with_article(plan.role)}{at}, one point stands out."
+            f" Since you work as {personal.role_phrase(plan.role)}{at}, one point stands out."
         )
     label = short_label(plan.cta)
     lower_third = ", ".join(part for part in (plan.first, plan.role, plan.company) if part)
@@ -380,10 +382,10 @@ def _words(forms: tuple[str, str], plan: _Plan, **extra: str) -> str:
 def _lead_in(plan: _Plan) -> str:
     if plan.primary.asset_type == "case study" and plan.stage == "vendor":
         return "What it looked like in practice:"
-    if plan.role and plan.company:
-        return f"For {personal.with_article(plan.role)} at {plan.company}, one detail stands out:"
+    if plan.role and plan.company and not personal.is_life_stage(plan.role):
+        return f"For {personal.role_phrase(plan.role)} at {plan.company}, one detail stands out:"
     if plan.role:
-        return f"For {personal.with_article(plan.role)}, one detail stands out:"
+        return f"For {personal.role_phrase(plan.role)}, one detail stands out:"
     if plan.company and "enterprise" in plan.ctx.lead.segments:
         return f"For a team like {plan.company}'s, one detail stands out:"
     return "One more detail worth knowing:"

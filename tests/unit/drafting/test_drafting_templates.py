@@ -86,6 +86,15 @@ def test_email_is_personal_when_the_record_allows() -> None:
     assert "data science" in draft.subject.lower()
 
 
+def test_a_life_stage_is_not_written_as_a_job() -> None:
+    lead = LEADS["career-switcher"].model_copy(update={"role": "Career changer"})
+    body = " ".join(template_email(context_for(lead)).paragraphs)
+    assert "For a career changer, one detail stands out:" in body
+    lines = " ".join(shot.line for shot in template_video_script(context_for(lead)).shots)
+    assert "Since you are a career changer, one point stands out." in lines
+    assert "work as" not in lines
+
+
 def test_email_without_name_or_theme_still_reads_well() -> None:
     ctx = context_for(LEADS["anonymous"])
     draft = template_email(ctx)
