@@ -8,20 +8,15 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
 
 from tools.scoring.errors import ScoringError
-
-_CONTROLLER: ThreadpoolController | None = None
+from tools.scoring.threads import one_thread
 
 
 def _one_thread() -> Any:
     # The trees are small: OpenMP start-up per tree costs more than it saves (about 6x slower
     # fits and 50x slower single-lead predictions with 2 threads on a shared 2-core box).
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="openmp")
+    return one_thread("openmp")
 
 
 class OrderedBoosting(ClassifierMixin, BaseEstimator):
