@@ -5,23 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.stats import spearmanr
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
 
 from tools.scoring.errors import ScoringError
+from tools.scoring.threads import one_thread
 
-_CONTROLLER: ThreadpoolController | None = None
+# A numeric column is a candidate for a monotone constraint when its rank correlation with
+# conversion is this many standard errors (1 / sqrt(n - 1)) away from zero.
+MONOTONE_Z = 2.0
 
 
 def _one_thread() -> Any:
     # The trees are small: OpenMP start-up per tree costs more than it saves (about 6x slower
     # fits and 50x slower single-lead predictions with 2 threads on a shared 2-core box).
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="openmp")
+    return one_thread("openmp")
 
 
 class OrderedBoosting(ClassifierMixin, BaseEstimator):
@@ -32,6 +32,11 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
     pass (no per-call category encoder), which matters for one-lead latency. Each split
     looks at a random `max_features` share of the columns, which keeps one strong column
     from crowding out the rest. Columns in `ignored_mask` are left to other models.
+
+    With `monotone=True`, each numeric column with a clear direction on the training rows
+    (see `monotone_directions`) may only raise the score one way, e.g. more time on the site
+    never lowers it, in every branch of every tree. That bias trades the trees' wiggles in
+    thin regions for a shape that holds; whether it pays is for held-out rows to say.
     """
 
     def __init__(
@@ -42,6 +47,7 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
         max_iter: int = 200,
         max_features: float = 1.0,
         ignored_mask: Any = None,
+        monotone: bool = False,
         random_state: int = 0,
     ) -> None:
         self.categorical_mask = categorical_mask
@@ -50,6 +56,7 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.max_features = max_features
         self.ignored_mask = ignored_mask
+        self.monotone = monotone
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> OrderedBoosting:
@@ -69,6 +76,12 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
             for at, j in enumerate(self.kept_columns_.tolist())
             if mask[j]
         }
+        kept = X[:, self.kept_columns_]
+        self.monotonic_cst_ = (
+            monotone_directions(kept, y, mask[self.kept_columns_])
+            if self.monotone
+            else np.zeros(len(self.kept_columns_), dtype=int)
+        )
         self.model_ = HistGradientBoostingClassifier(
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
@@ -76,6 +89,7 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
             min_samples_leaf=20,
             l2_regularization=1.0,
             max_features=self.max_features,
+            monotonic_cst=self.monotonic_cst_,
             random_state=self.random_state,
         )
         with _one_thread():
@@ -158,6 +172,20 @@ def _flatten(model: HistGradientBoostingClassifier) -> _Forest:
     return _Forest(
         nodes, np.asarray(offsets, dtype=np.intp), float(np.ravel(model._baseline_prediction)[0])
     )
+
+
+def monotone_directions(X: np.ndarray, y: np.ndarray, categorical: np.ndarray) -> np.ndarray:
+    """Per column: +1 or -1 where a numeric column's rank correlation with `y` is clear (see
+    MONOTONE_Z), 0 for categories, yes/no flags and numbers without a clear direction."""
+    directions = np.zeros(X.shape[1], dtype=int)
+    for j in np.flatnonzero(~np.asarray(categorical, dtype=bool)):
+        present = ~np.isnan(X[:, j])
+        if len(np.unique(X[present, j])) <= 2 or len(np.unique(y[present])) < 2:
+            continue
+        rho = float(spearmanr(X[present, j], y[present]).statistic)
+        if abs(rho) * np.sqrt(present.sum() - 1) >= MONOTONE_Z:
+            directions[j] = 1 if rho > 0 else -1
+    return directions
 
 
 def _rank_table(codes: np.ndarray, y: np.ndarray) -> np.ndarray:

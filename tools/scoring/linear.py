@@ -11,6 +11,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from tools.scoring.threads import one_thread
+
 
 class HingeLogit(ClassifierMixin, BaseEstimator):
     """Logistic regression where each numeric column becomes x plus max(0, x - knot) terms.
@@ -49,7 +51,10 @@ class HingeLogit(ClassifierMixin, BaseEstimator):
         # Newton steps on a design of a few hundred columns converge in a handful of
         # iterations, where lbfgs needs about a hundred (3x the fit time).
         model = LogisticRegression(C=self.C, solver="newton-cholesky", max_iter=200)
-        model.fit(design, y)
+        # One BLAS thread: each Newton step's Hessian is a few-hundred-column product, and two
+        # threads that wait on each other on a busy 2-core box made fits 5-8x slower.
+        with one_thread("blas"):
+            model.fit(design, y)
         self._split_coefficients(model.coef_[0])
         self.intercept_ = float(model.intercept_[0])
         return self

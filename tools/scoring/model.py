@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from tools.scoring.boosting import OrderedBoosting
+from tools.scoring.boosting import OrderedBoosting, monotone_directions
 from tools.scoring.data import binary_target
 from tools.scoring.errors import ScoringError
 from tools.scoring.features import LeadFeatures
@@ -39,8 +39,10 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     `kind="auto"` compares, on held-out rows of the training data only, a regularised
     logistic regression, a histogram gradient-boosted model and blends of both, and keeps the
-    best. The held-out probabilities of the chosen model also fit a sigmoid calibration, so a
-    score of 30 means about a 30 % chance of converting on data like the training set.
+    best. When some numeric columns have a clear direction, trees constrained to follow it
+    are tried too and replace the free ones if they score better on the same rows. The
+    held-out probabilities of the chosen model also fit a sigmoid calibration, so a score of
+    30 means about a 30 % chance of converting on data like the training set.
 
     Held-out rows come from stratified `cv`-fold CV, or, with `time_ordered=True` (the rows of
     X are oldest first), from `cv` forward windows: each model is trained on the rows before a
@@ -95,22 +97,26 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         ]
         windows, self.validation_ = self._held_out_windows(target)
         rows = np.concatenate(windows)
-        needed = self._needed()
+        needed = self._needed(matrix, target)
         held = {name: self._held_out(name, matrix, target, windows) for name in needed}
+        positions = _positions(windows)
+        self.monotone_, tree_scores = _pick_monotone(held, target[rows], positions)
         self.kind_, self.blend_weight_, self.cv_auc_ = _choose(
-            self.kind, held, target[rows], _positions(windows)
+            self.kind, held, target[rows], positions
         )
+        self.cv_auc_.update(tree_scores)
         mixed = _mix(held, self.blend_weight_)
         self.calibration_ = _fit_sigmoid(mixed, target[rows])
         self.linear_ = (
             self._component("linear").fit(matrix, target) if self.blend_weight_ > 0 else None
         )
-        self.gb_ = self._component("gb").fit(matrix, target) if self.blend_weight_ < 1 else None
+        trees = "gb_monotone" if self.monotone_ else "gb"
+        self.gb_ = self._component(trees).fit(matrix, target) if self.blend_weight_ < 1 else None
         self.decile_edges_ = np.quantile(self._calibrate(mixed), np.linspace(0.1, 0.9, 9))
         self.base_rate_ = float(target.mean())
         return self
 
-    def _needed(self) -> tuple[str, ...]:
+    def _needed(self, matrix: np.ndarray, y: np.ndarray) -> tuple[str, ...]:
         if self.drift_mask_.all():
             if self.kind in ("gb", "blend"):
                 raise ScoringError(
@@ -118,7 +124,13 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
                     "use kind 'auto' or 'linear'"
                 )
             return ("linear",)
-        return ("linear", "gb") if self.kind in ("auto", "blend") else (self.kind,)
+        both = self.kind in ("auto", "blend")
+        names: tuple[str, ...] = ("linear", "gb") if both else (self.kind,)
+        steady = ~self.drift_mask_
+        categorical = self.features_.categorical_mask_[steady]
+        if "gb" in names and monotone_directions(matrix[:, steady], y, categorical).any():
+            names += ("gb_monotone",)
+        return names
 
     def _component(self, name: str) -> HingeLogit | OrderedBoosting:
         mask = self.features_.categorical_mask_
@@ -131,6 +143,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             max_iter=self.max_iter,
             max_features=self.max_features,
             ignored_mask=self.drift_mask_,
+            monotone=name == "gb_monotone",
             random_state=self.random_state,
         )
 
@@ -240,6 +253,21 @@ def _choose(
         best = "linear"
     weight = {"linear": 1.0, "gb": 0.0, "blend": best_w}[best]
     return best, weight, scores
+
+
+def _pick_monotone(
+    held: dict[str, np.ndarray], y: np.ndarray, windows: list[np.ndarray]
+) -> tuple[bool, dict[str, float]]:
+    """Whether the monotone trees (if tried) take the place of the free ones in `held`, and
+    both trees' held-out AUCs ("gb" for the free ones)."""
+    if "gb_monotone" not in held:
+        return False, {}
+    monotone = held.pop("gb_monotone")
+    scores = {"gb": _auc(y, held["gb"], windows), "gb_monotone": _auc(y, monotone, windows)}
+    if scores["gb_monotone"] > scores["gb"]:
+        held["gb"] = monotone
+        return True, scores
+    return False, scores
 
 
 def _forward_windows(y: np.ndarray, cv: int) -> list[np.ndarray]:

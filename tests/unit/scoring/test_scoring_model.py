@@ -9,7 +9,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
+from tools.scoring.boosting import OrderedBoosting, monotone_directions
 from tools.scoring.errors import ScoringError
+from tools.scoring.features import LeadFeatures
 from tools.scoring.model import LeadScorer, batch_deciles
 
 
@@ -93,3 +95,48 @@ def test_small_batch_tree_walk_matches_sklearn(leads: pd.DataFrame) -> None:
     walked = np.vstack([scorer.gb_.predict_proba(matrix[i: i + 10])
                         for i in range(0, len(matrix), 10)])
     np.testing.assert_allclose(walked, reference, rtol=0, atol=1e-12)
+
+
+def test_monotone_directions_only_for_numbers_with_a_clear_trend() -> None:
+    rng = np.random.default_rng(0)
+    n = 2000
+    y = (rng.random(n) < 0.4).astype(int)
+    X = np.column_stack([
+        y * 2.0 + rng.normal(size=n),  # rises with conversion
+        -y * 2.0 + rng.normal(size=n),  # falls
+        rng.normal(size=n),  # no trend
+        y.astype(float),  # a yes/no flag: nothing to constrain
+        y.astype(float) + rng.integers(0, 3, n),  # categorical codes
+    ])
+    X[:100, 0] = np.nan  # missing values are left out of the correlation
+    categorical = np.array([False, False, False, False, True])
+    assert monotone_directions(X, y, categorical).tolist() == [1, -1, 0, 0, 0]
+
+
+def test_monotone_trees_never_lower_the_score_as_a_rising_column_grows(
+    leads: pd.DataFrame,
+) -> None:
+    X, y = _xy(leads)
+    features = LeadFeatures().fit(X)
+    matrix = features.transform(X)
+    column = features.output_columns_.index("time_on_site_s")
+    model = OrderedBoosting(
+        categorical_mask=features.categorical_mask_, max_iter=60, monotone=True
+    ).fit(matrix, y)
+    assert model.monotonic_cst_[column] == 1
+    grid = np.repeat(matrix[:50], 30, axis=0)
+    grid[:, column] = np.tile(np.linspace(0, 3000, 30), 50)
+    p = model.predict_proba(grid)[:, 1].reshape(50, 30)
+    assert (np.diff(p, axis=1) >= -1e-12).all()
+
+
+def test_scorer_tries_monotone_trees_and_keeps_the_better(leads: pd.DataFrame) -> None:
+    X, y = _xy(leads)
+    scorer = LeadScorer(cv=2, max_iter=60).fit(X, y)
+    assert {"gb", "gb_monotone"} <= set(scorer.cv_auc_)
+    better = scorer.cv_auc_["gb_monotone"] > scorer.cv_auc_["gb"]
+    assert scorer.monotone_ is better
+    if scorer.gb_ is not None:
+        assert scorer.gb_.monotone is better
+    linear = LeadScorer(kind="linear", cv=2).fit(X, y)
+    assert "gb_monotone" not in linear.cv_auc_ and linear.monotone_ is False
