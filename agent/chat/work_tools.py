@@ -34,15 +34,14 @@ from tools.sequences.errors import SequenceError
 
 def work_tools(parts: NurtureParts) -> list[BaseTool]:
     """The acting tools over the nurture parts (model, knowledge base, store)."""
+    engine = parts.runtime.engine
+    sender = sender_of(parts.settings)
+    team = (sender, *alternate_senders(parts.settings))
 
     def signer_of(session: Session, lead_id: int) -> Sender:
         # The lead's turn of the team, as the agent's passes sign: a chat draft and the touch
         # it is scheduled as come from the same person the lead heard from last.
         return sender_for(session, lead_id=lead_id, team=team, now=datetime.now(UTC))
-
-    engine = parts.runtime.engine
-    sender = sender_of(parts.settings)
-    team = (sender, *alternate_senders(parts.settings))
 
     def drafted(lead_id: int, kind: str, stage: str | None, theme: str | None) -> str:
         with session_scope(engine) as session:
