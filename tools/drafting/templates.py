@@ -380,15 +380,26 @@ def _words(forms: tuple[str, str], plan: _Plan, **extra: str) -> str:
 
 
 def _lead_in(plan: _Plan) -> str:
+    who = _audience(plan)
     if plan.primary.asset_type == "case study" and plan.stage == "vendor":
+        if who:
+            return f"For {who}, here is what it looked like in practice:"
         return "What it looked like in practice:"
+    return f"For {who}, one detail stands out:" if who else "One more detail worth knowing:"
+
+
+def _audience(plan: _Plan) -> str | None:
+    """Who the detail is for, from the record: 'a Head of Learning at Acme', 'a career
+    changer', 'a team like Acme's', 'the team at Acme'."""
     if plan.role and plan.company and not personal.is_life_stage(plan.role):
-        return f"For {personal.role_phrase(plan.role)} at {plan.company}, one detail stands out:"
+        return f"{personal.role_phrase(plan.role)} at {plan.company}"
     if plan.role:
-        return f"For {personal.role_phrase(plan.role)}, one detail stands out:"
+        return personal.role_phrase(plan.role)
     if plan.company and "enterprise" in plan.ctx.lead.segments:
-        return f"For a team like {plan.company}'s, one detail stands out:"
-    return "One more detail worth knowing:"
+        return f"a team like {plan.company}'s"
+    if plan.company:
+        return f"the team at {plan.company}"
+    return None
 
 
 def _cta_sentence(plan: _Plan) -> str:
@@ -402,7 +413,10 @@ def _cta_sentence(plan: _Plan) -> str:
         return _sentence(
             f"If you would like to see how this could work for {who}, {lower_first(cta)}"
         )
-    return _sentence(f"If it is useful, {lower_first(cta)}")
+    # Without a detail paragraph the company would go unmentioned: name it here.
+    audience = _audience(plan) if plan.detail is None and plan.company else None
+    useful = f"If it is useful for {audience}" if audience else "If it is useful"
+    return _sentence(f"{useful}, {lower_first(cta)}")
 
 
 def _subject(plan: _Plan) -> str:

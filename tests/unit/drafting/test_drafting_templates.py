@@ -95,6 +95,21 @@ def test_a_life_stage_is_not_written_as_a_job() -> None:
     assert "work as" not in lines
 
 
+def test_a_case_study_is_told_for_the_leads_role_and_company() -> None:
+    lead = LEADS["enterprise-lnd"]
+    ctx = context_for(lead)
+    studies = [to_snippet(a) for a in LIBRARY if a.asset_type == "case study"][:2]
+    assert studies, "the library has case studies"
+    vendor = ctx.model_copy(
+        update={
+            "action": ctx.action.model_copy(update={"stage": "vendor"}) if ctx.action else None,
+            "snippets": studies,
+        }
+    )
+    body = " ".join(template_email(vendor).paragraphs)
+    assert "For a Head of L&D at Globex Manufacturing, here is what it looked like" in body
+
+
 def test_email_without_name_or_theme_still_reads_well() -> None:
     ctx = context_for(LEADS["anonymous"])
     draft = template_email(ctx)
