@@ -17,6 +17,8 @@ from agent.nurture.run import NurtureAgent, Verdict
 from store import crud
 from store.db import session_scope
 from store.models import AgentRun, Approval, Draft, Lead, TouchStatus
+from tools import lead_scoring
+from tools.brief import factor_words
 
 STATUSES = ("pending", "approved", "edited", "rejected", "all")
 
@@ -71,7 +73,7 @@ def card(session: Session, approval: Approval, draft: Draft, lead: Lead) -> dict
             "owner": lead.owner,
             "score": score.score if score else None,
             "decile": score.decile if score else None,
-            "factors": [f.get("factor", f) for f in score.factors] if score else [],
+            "factors": factor_words(lead_scoring.reasons(session, score)) if score else [],
             "segments": crud.current_segments(session, lead_id=lead.id) if lead.id else [],
         },
         "draft": {

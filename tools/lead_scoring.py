@@ -272,6 +272,17 @@ def score_record(scorer: Scorer, lead: dict[str, Any]) -> dict[str, Any]:
     return {**result, "score": score, "decile": int(scorer.decile(np.array([score]))[0])}
 
 
+def reasons(
+    session: Session, score: Score, *, scorer: Scorer | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Why this score: the factors stored with it, else explained now (a batch rescore stores
+    none, to stay fast over a million leads)."""
+    if score.factors:
+        return list(score.factors)
+    scorer = scorer or current_scorer(session)
+    return factors_for(scorer, profile.profile_of(session, lead_id=score.lead_id, now=now))
+
+
 def factors_for(scorer: Scorer, lead: dict[str, Any], top: int = 3) -> list[dict[str, Any]]:
     """Why this score, in a rep's words (model factors; the rules axes when there is no model)."""
     if scorer.model is not None:

@@ -15,7 +15,6 @@ from store.db import session_scope
 from store.models import Lead, LifecycleStage, Outcome, Score, SegmentMembership
 from tools import lead_scoring
 from tools.brief import factor_words
-from tools.profile import profile_of
 from tools.segments.membership import membership_history
 
 MAX_MATCHES = 10
@@ -56,9 +55,7 @@ def hottest_leads(
     out = []
     for score, lead in session.exec(stmt):
         assert lead.id is not None
-        factors = score.factors or lead_scoring.factors_for(
-            scorer, profile_of(session, lead_id=lead.id)
-        )
+        factors = lead_scoring.reasons(session, score, scorer=scorer)
         out.append(
             {
                 "lead_id": lead.id,
@@ -122,8 +119,7 @@ def lead_tools(engine: Engine) -> list[BaseTool]:
                 return dumps({"error": f"no lead with id {lead_id}"})
             scorer = lead_scoring.current_scorer(session)
             [row] = lead_scoring.score_leads(session, lead_ids=[lead_id], scorer=scorer)
-            if not row.factors:
-                row.factors = lead_scoring.factors_for(scorer, profile_of(session, lead_id=lead_id))
+            factors = lead_scoring.reasons(session, row, scorer=scorer)
             return dumps(
                 {
                     "lead_id": lead_id,
@@ -136,7 +132,7 @@ def lead_tools(engine: Engine) -> list[BaseTool]:
                     "behaviour": row.behaviour,
                     "lifecycle_stage": str(lead.lifecycle_stage),
                     "model_version": row.model_version,
-                    "factors": [f.get("factor", f) for f in row.factors],
+                    "factors": factor_words(factors),
                 }
             )
 

@@ -13,6 +13,7 @@ from store import crud
 from store.db import session_scope
 from store.models import Lead, Touch, TouchStatus
 from tests.nurture_fakes import fake_deps
+from tools import lead_scoring
 
 
 def _paused(engine: Engine) -> tuple[NurtureAgent, int, int]:
@@ -86,3 +87,17 @@ def test_an_unknown_approval_is_a_clear_error(engine: Engine) -> None:
     agent, _, _ = _paused(engine)
     with pytest.raises(ApprovalError, match="no approval with id 999"):
         decide(engine, agent, 999, Verdict(status="approved", by="U1"))
+
+
+def test_a_card_still_says_why_after_a_batch_rescore(engine: Engine) -> None:
+    """A rescore of the whole store keeps no reasons (it must stay fast); the card explains
+    the lead's score when it is shown."""
+    _, lead_id, _ = _paused(engine)
+    with session_scope(engine) as s:
+        lead_scoring.rescore_all(s)
+    with session_scope(engine) as s:
+        latest = crud.latest_score(s, lead_id=lead_id)
+        assert latest is not None and latest.factors == []
+        [item] = list_approvals(s)
+    assert item["lead"]["factors"], item["lead"]
+    assert all(isinstance(f, str) and f for f in item["lead"]["factors"])
