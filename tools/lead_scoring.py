@@ -273,14 +273,14 @@ def score_record(scorer: Scorer, lead: dict[str, Any]) -> dict[str, Any]:
 
 
 def reasons(
-    session: Session, score: Score, *, scorer: Scorer | None = None, now: datetime | None = None
+    session: Session, score: Score, *, scorer: Scorer | None = None
 ) -> list[dict[str, Any]]:
     """Why this score: the factors stored with it, else explained now (a batch rescore stores
     none, to stay fast over a million leads)."""
     if score.factors:
         return list(score.factors)
     scorer = scorer or current_scorer(session)
-    return factors_for(scorer, profile.profile_of(session, lead_id=score.lead_id, now=now))
+    return factors_for(scorer, profile.profile_of(session, lead_id=score.lead_id))
 
 
 def factors_for(scorer: Scorer, lead: dict[str, Any], top: int = 3) -> list[dict[str, Any]]:

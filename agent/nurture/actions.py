@@ -60,10 +60,10 @@ def finish_run(
     session.add(row)
 
 
-def fail_run(session: Session, *, state: NurtureState, error: str) -> None:
+def fail_run(session: Session, *, state: NurtureState, error: str, now: datetime) -> None:
     """Record why a pass stopped (a first step that failed rolled its record back with it); its
     thread keeps the last good step for the next attempt."""
-    row = start_run(session, state=state, now=utcnow())
+    row = start_run(session, state=state, now=now)
     row.status, row.error, row.finished_at = "failed", error[:2000], utcnow()
     session.add(row)
 

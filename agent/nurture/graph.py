@@ -81,7 +81,7 @@ def build_nurture_graph(
         with session_scope(deps.engine) as session:
             queued = actions.queue_draft(session, state=state, deps=deps)
             link_queued_touch(session, queued, chosen=state["draft"].get("experiments"))
-            if "result" in queued or queued.get("approval_id"):
+            if "result" in queued:  # held, or waiting for a human
                 return queued
             queued_state = cast(NurtureState, {**state, **queued})
             return {**queued, **actions.schedule(session, state=queued_state, deps=deps)}

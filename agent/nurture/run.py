@@ -95,7 +95,12 @@ class NurtureAgent:
             final = self.graph.invoke(state, config, durability=DURABILITY)
         except Exception as exc:
             with session_scope(self.deps.engine) as session:
-                fail_run(session, state=state, error=f"{type(exc).__name__}: {exc}")
+                fail_run(
+                    session,
+                    state=state,
+                    error=f"{type(exc).__name__}: {exc}",
+                    now=self.deps.clock(),
+                )
             raise
         return summary(final)
 
