@@ -7,9 +7,9 @@ Method (everything in a temporary folder, nothing under var/):
    every lead is rescored and segmented; the shipped content library is indexed into an
    embedded Chroma under the temporary folder. This is setup (`setup_s`), not measured.
 2. Step latency. `NurtureAgent.run_lead` for `--sample` leads drawn at random (seed 7), each
-   a full pass: assess (pass record, score, segments, sequence, brief), decide, retrieve,
-   draft and guardrails, queue and schedule (or the approval pause for top-decile leads, or
-   the hand-off), with the SQLite checkpointer.
+   a full pass: assess (pass record, score, segments, sequence, brief), decide, draft
+   (content search, copy and guardrails), queue and schedule (or the approval pause for
+   top-decile leads, or the hand-off), with the SQLite checkpointer.
    A few warm-up passes are not counted. p50 / p99 in ms. `excluding_model` is the same
    passes less the time inside chat-model calls (from the model's start to its end callback:
    the offline model's answer here, a hosted model's round trip in production), as the target

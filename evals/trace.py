@@ -15,7 +15,6 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 STEP_TOOLS: dict[str, list[str]] = {
     "assess": ["score_lead", "segment_lead"],
     "decide": ["decide_next_action"],
-    "retrieve": ["search_content"],
     "approval": ["request_approval"],
     "schedule": ["schedule_touch"],
     "hand_off": ["hand_off_to_sdr"],
@@ -96,7 +95,7 @@ class PassTrace(BaseCallbackHandler):
         used: list[str] = []
         for step in self.steps:
             if step == "draft" and action in DRAFT_TOOLS:
-                used += [DRAFT_TOOLS[action], "check_guardrails"]
+                used += ["search_content", DRAFT_TOOLS[action], "check_guardrails"]
             elif step == "queue" and result == "scheduled" and "schedule" not in self.steps:
                 used.append("schedule_touch")
             else:

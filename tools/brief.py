@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from store import crud
-from store.models import Event, Lead, Touch, TouchStatus, utcnow
+from store.models import Event, Lead, Score, Touch, TouchStatus, utcnow
 from tools.drafting.personal import company_website
 from tools.profile import HIGH_INTENT, lead_themes
 from tools.schemas import LeadBrief, Stage
@@ -66,16 +66,28 @@ def factor_words(factors: list[Any]) -> list[str]:
 
 
 def lead_brief(
-    session: Session, *, lead_id: int, trigger: str | None = None, now: datetime | None = None
+    session: Session,
+    *,
+    lead_id: int,
+    trigger: str | None = None,
+    now: datetime | None = None,
+    scored: tuple[Score, list[str]] | None = None,
 ) -> LeadBrief:
-    """The lead record, its latest score and segments, and what it did lately."""
+    """The lead record, its latest score and segments, and what it did lately.
+
+    `scored`: the score and segments the caller has just stored for the lead, when it has.
+    """
     now = _aware(now or datetime.now(UTC))
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise KeyError(f"no lead with id {lead_id}")
     counts, latest = _recent_events(session, lead_id=lead_id, now=now, days=RECENT_DAYS)
-    score = crud.latest_score(session, lead_id=lead_id)
-    segments = crud.current_segments(session, lead_id=lead_id)
+    score: Score | None
+    if scored is not None:
+        score, segments = scored
+    else:
+        score = crud.latest_score(session, lead_id=lead_id)
+        segments = crud.current_segments(session, lead_id=lead_id)
     events = list(
         session.exec(
             select(Event)

@@ -216,11 +216,13 @@ def score_leads(
     scorer: Scorer | None = None,
     now: datetime | None = None,
     explain_top: bool = True,
+    loaded: dict[str, Any] | None = None,
 ) -> list[Score]:
     """Score these leads now and store the scores (the live path after events arrive).
 
-    One lead takes the pandas-free profile path; many are scored as one frame. Factors are
-    explained for the top decile (they feed the approval card) and for a single lead.
+    One lead takes the pandas-free profile path (`loaded`: its profile as of `now`, when the
+    caller has it already); many are scored as one frame. Factors are explained for the top
+    decile (they feed the approval card) and for a single lead.
     """
     if not lead_ids:
         return []
@@ -229,7 +231,7 @@ def score_leads(
     # (lead id, scores, the profile when already loaded)
     results: list[tuple[int, dict[str, Any], dict[str, Any] | None]]
     if len(lead_ids) == 1:
-        lead = profile.profile_of(session, lead_id=lead_ids[0], now=now)
+        lead = loaded or profile.profile_of(session, lead_id=lead_ids[0], now=now)
         results = [(lead_ids[0], score_record(scorer, lead), lead)]
     else:
         frame = profile.profile_frame(session, now=now, lead_ids=list(lead_ids))

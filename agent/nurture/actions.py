@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from agent.nurture.deps import NurtureDeps
@@ -46,18 +47,21 @@ def finish_run(
     next_check_at: datetime | None = None,
     **links: Any,
 ) -> None:
-    row = run_row(session, state["run_key"])
-    if row is None:
-        return
     action = state.get("action") or {}
-    row.status = "awaiting_approval" if result == "awaiting_approval" else "done"
-    row.action = action.get("action")
-    row.reason = f"{result}: {action.get('reason', '')}".strip(": ")
-    row.next_check_at = next_check_at
-    row.finished_at = None if result == "awaiting_approval" else utcnow()
-    for key, value in links.items():
-        setattr(row, key, value)
-    session.add(row)
+    # One UPDATE by run key, no read first (every pass ends here); no step holds the row.
+    session.execute(
+        update(AgentRun)
+        .execution_options(synchronize_session=False)
+        .where(col(AgentRun.run_key) == state["run_key"])
+        .values(
+            status="awaiting_approval" if result == "awaiting_approval" else "done",
+            action=action.get("action"),
+            reason=f"{result}: {action.get('reason', '')}".strip(": "),
+            next_check_at=next_check_at,
+            finished_at=None if result == "awaiting_approval" else utcnow(),
+            **links,
+        )
+    )
 
 
 def fail_run(session: Session, *, state: NurtureState, error: str, now: datetime) -> None:

@@ -1,5 +1,5 @@
-"""The per-lead nurture graph: assess (score, segment, sequence, brief) -> decide -> retrieve ->
-draft -> queue (and schedule) or approve -> act.
+"""The per-lead nurture graph: assess (score, segment, sequence, brief) -> decide -> draft (the
+content, then the copy) -> queue (and schedule) or approve -> act.
 
 Nodes that write to the store key their writes on the pass's `run_key`, so a node that runs
 again (a crash, a resume) writes nothing twice. The approval node only calls `interrupt()`:
@@ -23,7 +23,8 @@ from store.db import session_scope
 from tools import lead_scoring
 from tools.bandit.trials import link_queued_touch
 from tools.brief import lead_brief
-from tools.schemas import DecisionContext, LeadBrief, NextAction, Sender, Snippet
+from tools.profile import profile_of
+from tools.schemas import DecisionContext, LeadBrief, NextAction, Sender
 from tools.segments.assign import segment_lead
 from tools.triggers.hints import apply_hint
 
@@ -39,13 +40,21 @@ def build_nurture_graph(
         lead_id, now = state["lead_id"], deps.clock()
         with session_scope(deps.engine) as session:
             actions.start_run(session, state=state, now=now)
-            lead_scoring.score_leads(session, lead_ids=[lead_id], now=now)
-            segment_lead(session, lead_id=lead_id, now=now)
+            # One read of the lead's profile serves its score and its segments.
+            loaded = profile_of(session, lead_id=lead_id, now=now)
+            [score] = lead_scoring.score_leads(session, lead_ids=[lead_id], now=now, loaded=loaded)
+            segments = segment_lead(session, lead_id=lead_id, now=now, loaded=loaded).segments
             # Then the sequence: the right track, and its step if one is due (the hint).
             given = state.get("hint") or {}
             deps.enrol(session, lead_id, given.get("event_type") or state.get("trigger"), now)
             hint = state.get("hint") or deps.hint_for(session, lead_id, now)
-            brief = lead_brief(session, lead_id=lead_id, trigger=state.get("trigger"), now=now)
+            brief = lead_brief(
+                session,
+                lead_id=lead_id,
+                trigger=state.get("trigger"),
+                now=now,
+                scored=(score, segments),
+            )
             # Chosen once per pass and kept in the thread: a resumed pass signs the same way.
             sender = deps.sender_for(session, lead_id, now)
         return {
@@ -59,21 +68,24 @@ def build_nurture_graph(
         action = apply_hint(deps.decide(DecisionContext(lead=brief)), state.get("hint"), brief)
         return {"action": action.model_dump(mode="json")}
 
-    def retrieve(state: NurtureState) -> dict[str, Any]:
+    def draft(state: NurtureState) -> dict[str, Any]:
+        # The content search and the copy are one step: re-running a search after a crash is
+        # cheap, and one step fewer is one checkpoint fewer on every pass.
         brief = LeadBrief.model_validate(state["brief"])
         action = NextAction.model_validate(state["action"])
         snippets = deps.retrieve(brief, action)
-        return {"snippets": [s.model_dump(mode="json") for s in snippets]}
-
-    def draft(state: NurtureState) -> dict[str, Any]:
         context = DecisionContext(
-            lead=LeadBrief.model_validate(state["brief"]),
-            snippets=[Snippet.model_validate(s) for s in state.get("snippets", [])],
+            lead=brief,
+            snippets=snippets,
             sender=Sender.model_validate(state["sender"]) if state.get("sender") else deps.sender,
-            action=NextAction.model_validate(state["action"]),
+            action=action,
         )
         drafted = deps.draft(context)
-        return {"draft": drafted, "guardrail_issues": drafted.get("guardrail_issues", [])}
+        return {
+            "snippets": [s.model_dump(mode="json") for s in snippets],
+            "draft": drafted,
+            "guardrail_issues": drafted.get("guardrail_issues", []),
+        }
 
     def queue(state: NurtureState) -> dict[str, Any]:
         # Store the touch and its draft; one that needs no human is scheduled in the same
@@ -122,7 +134,7 @@ def build_nurture_graph(
 
     def after_decide(state: NurtureState) -> str:
         kind = state["action"]["action"]
-        return {"hand_off": "hand_off", "wait": "wait"}.get(kind, "retrieve")
+        return {"hand_off": "hand_off", "wait": "wait"}.get(kind, "draft")
 
     def after_queue(state: NurtureState) -> str:
         return "approval" if state.get("result") == "awaiting_approval" else END
@@ -134,7 +146,6 @@ def build_nurture_graph(
     for name, node in [
         ("assess", assess),
         ("decide", decide),
-        ("retrieve", retrieve),
         ("draft", draft),
         ("queue", queue),
         ("approval", approval),
@@ -146,8 +157,7 @@ def build_nurture_graph(
         graph.add_node(name, node)
     graph.add_edge(START, "assess")
     graph.add_edge("assess", "decide")
-    graph.add_conditional_edges("decide", after_decide, ["hand_off", "wait", "retrieve"])
-    graph.add_edge("retrieve", "draft")
+    graph.add_conditional_edges("decide", after_decide, ["hand_off", "wait", "draft"])
     graph.add_edge("draft", "queue")
     graph.add_conditional_edges("queue", after_queue, ["approval", END])
     graph.add_edge("approval", "apply_decision")

@@ -11,12 +11,12 @@ SENDS = ("send_email", "send_video")
 STEPS_OF = {
     "hand_off": ["decide", "hand_off"],
     "wait": ["decide", "wait"],
-    "send_email": ["decide", "retrieve", "draft", "queue"],
-    "send_video": ["decide", "retrieve", "draft", "queue"],
+    "send_email": ["decide", "draft", "queue"],
+    "send_video": ["decide", "draft", "queue"],
 }
 FORBIDDEN_OF = {
     "hand_off": ["draft", "queue", "schedule_touch"],
-    "wait": ["retrieve", "draft", "queue", "schedule_touch", "hand_off"],
+    "wait": ["search_content", "draft", "queue", "schedule_touch", "hand_off"],
     "send_email": ["hand_off", "wait", "draft_video_script"],
     "send_video": ["hand_off", "wait", "draft_email"],
 }

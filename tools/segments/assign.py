@@ -79,15 +79,17 @@ def segment_lead(
     lead_id: int,
     now: datetime | None = None,
     definitions: Definitions | None = None,
+    loaded: Mapping[str, Any] | None = None,
 ) -> SegmentResult:
     """Re-evaluate one lead's rule segments and record the change (run on every event).
 
-    Raises KeyError when there is no such lead. Does not commit: the caller owns the
-    transaction.
+    `loaded`: the lead's profile as of `now` when the caller has it already (it is not
+    changed). Raises KeyError when there is no such lead. Does not commit: the caller owns
+    the transaction.
     """
     definitions = definitions or default_definitions()
     now = now or datetime.now(UTC)
-    profile = profile_of(session, lead_id=lead_id, now=now)
+    profile = dict(loaded) if loaded else profile_of(session, lead_id=lead_id, now=now)
     if THEME_FIELD in definitions.condition_fields():
         profile[THEME_FIELD] = lead_themes(session, lead_ids=[lead_id], now=now).get(lead_id)
     matched = match(profile, definitions)

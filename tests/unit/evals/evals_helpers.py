@@ -220,7 +220,7 @@ def case_run(
             "injection": injection or [],
         }
     default_steps = {
-        "send_email": ["assess", "decide", "retrieve", "draft", "queue"],
+        "send_email": ["assess", "decide", "draft", "queue"],
         "wait": ["assess", "decide", "wait"],
         "hand_off": ["assess", "decide", "hand_off"],
     }[action.action]
