@@ -14,7 +14,12 @@ from sqlmodel import Session
 from agent.models.offline import OfflineChatModel
 from agent.settings import Settings
 from store.db import session_scope
-from tools.bandit.experiments import choose_variant, record_engagement, running_segments
+from tools.bandit.experiments import (
+    choose_variant,
+    record_engagement,
+    running_by_dimension,
+    running_segments,
+)
 from tools.bandit.holdout import HoldoutCohort, in_holdout
 from tools.bandit.send_time import choose_send_window
 from tools.bandit.variants import apply_variant, write_variants
@@ -22,6 +27,7 @@ from tools.cadence import SendWindow
 from tools.schemas import DecisionContext, EmailDraft, LeadBrief, NextAction
 
 FORMAT_ACTIONS = {"text": "send_email", "video": "send_video"}
+EMAIL_DIMENSIONS = ("subject", "cta")
 
 
 def holdout_cohort(settings: Settings) -> HoldoutCohort:
@@ -34,10 +40,9 @@ def is_holdout(settings: Settings, lead_id: int) -> bool:
     return in_holdout(lead_id, share=settings.holdout_share, salt=settings.holdout_salt)
 
 
-def experiment_segment(session: Session, brief: LeadBrief, dimension: str) -> str | None:
-    """The first of the lead's segments running an experiment on `dimension`, else '*' when
+def experiment_segment(brief: LeadBrief, running: set[str]) -> str | None:
+    """The first of the lead's segments among those `running` an experiment, else '*' when
     one runs for every lead, else None."""
-    running = running_segments(session, dimension=dimension)
     return next((s for s in brief.segments if s in running), "*" if "*" in running else None)
 
 
@@ -59,8 +64,9 @@ def vary_email(
     chosen: list[dict[str, Any]] = []
     base = draft
     with session_scope(engine) as session:
-        for dimension in ("subject", "cta"):
-            segment = experiment_segment(session, ctx.lead, dimension)
+        running = running_by_dimension(session, dimensions=EMAIL_DIMENSIONS)
+        for dimension in EMAIL_DIMENSIONS:
+            segment = experiment_segment(ctx.lead, running.get(dimension, set()))
             if segment is None:
                 continue
             choice = choose_variant(
@@ -92,7 +98,7 @@ def vary_format(
         return action
     rng = rng if rng is not None else np.random.default_rng()
     with session_scope(engine) as session:
-        segment = experiment_segment(session, brief, "format")
+        segment = experiment_segment(brief, running_segments(session, dimension="format"))
         if segment is None:
             return action
         choice = choose_variant(

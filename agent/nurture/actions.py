@@ -82,11 +82,13 @@ def queue_draft(session: Session, *, state: NurtureState, deps: NurtureDeps) -> 
     action = NextAction.model_validate(state["action"])
     key = f"{state['run_key']}:touch"
     touch = session.exec(select(Touch).where(Touch.idempotency_key == key)).first()
+    draft = None
     if touch is None:
         touch = _new_touch(
             session, state=state, key=key, channel=CHANNEL_OF[action.action], now=deps.clock()
         )
-    draft = session.exec(select(Draft).where(Draft.touch_id == touch.id)).first()
+    else:  # a queue step run again: its draft may be stored too
+        draft = session.exec(select(Draft).where(Draft.touch_id == touch.id)).first()
     if draft is None:
         draft = _new_draft(session, state=state, lead_id=brief.lead_id, touch_id=touch.id)
     issues = state.get("guardrail_issues") or []

@@ -12,7 +12,7 @@ single UPDATE statements, so concurrent workers never lose a send or a reply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -207,10 +207,18 @@ def running_experiment(
 def running_segments(session: Session, *, dimension: str) -> set[str]:
     """The segments ('*': every lead) with a running experiment on `dimension`, in one query:
     the agent asks for every lead it drafts for, and most segments run none."""
-    stmt = select(col(Experiment.segment)).where(
-        Experiment.status == "running", Experiment.dimension == dimension
+    return running_by_dimension(session, dimensions=[dimension]).get(dimension, set())
+
+
+def running_by_dimension(session: Session, *, dimensions: Sequence[str]) -> dict[str, set[str]]:
+    """{dimension: segments with a running experiment on it}, for several dimensions at once."""
+    stmt = select(col(Experiment.dimension), col(Experiment.segment)).where(
+        Experiment.status == "running", col(Experiment.dimension).in_(list(dimensions))
     )
-    return set(session.exec(stmt))
+    running: dict[str, set[str]] = {}
+    for dimension, segment in session.exec(stmt):
+        running.setdefault(dimension, set()).add(segment)
+    return running
 
 
 def set_status(session: Session, *, experiment_id: int, status: str) -> Experiment:
