@@ -26,10 +26,12 @@ def due_step_hint(session: Session, lead_id: int, now: datetime) -> dict[str, An
     return step_hint(session, lead_id=lead_id, now=now)
 
 
-def enrol_in_sequence(session: Session, lead_id: int, event: str | None, now: datetime) -> None:
-    """Keep the lead in the track its segments (and the event that woke it) point to, with
-    the time of its next step."""
-    enrol(session, lead_id, event_type=event, now=now)
+def enrol_in_sequence(
+    session: Session, lead_id: int, segments: list[str], event: str | None, now: datetime
+) -> None:
+    """Keep the lead in the track its current `segments` (and the event that woke it) point
+    to, with the time of its next step."""
+    enrol(session, lead_id, segments=segments, event_type=event, now=now)
     refresh_step_times(session, now=now, lead_id=lead_id)
 
 
@@ -63,8 +65,9 @@ class NurtureDeps:
     run_callbacks: Callable[[], list[Any]] = list
     window: SendWindow = field(default_factory=SendWindow)
     clock: Callable[[], datetime] = utc_now
-    # (session, lead id, event type or None, now): enrol the lead after segmenting it.
-    enrol: Callable[[Session, int, str | None, datetime], None] = enrol_in_sequence
+    # (session, lead id, its segments, event type or None, now): enrol the lead after
+    # segmenting it.
+    enrol: Callable[[Session, int, list[str], str | None, datetime], None] = enrol_in_sequence
     # (session, lead id, now) -> the hint for a pass that was given none (a due step's).
     hint_for: Callable[[Session, int, datetime], dict[str, Any] | None] = due_step_hint
     # (session, lead, touch id, window) -> the window the touch is scheduled in (a send-time

@@ -46,7 +46,8 @@ def build_nurture_graph(
             segments = segment_lead(session, lead_id=lead_id, now=now, loaded=loaded).segments
             # Then the sequence: the right track, and its step if one is due (the hint).
             given = state.get("hint") or {}
-            deps.enrol(session, lead_id, given.get("event_type") or state.get("trigger"), now)
+            event = given.get("event_type") or state.get("trigger")
+            deps.enrol(session, lead_id, segments, event, now)
             hint = state.get("hint") or deps.hint_for(session, lead_id, now)
             brief = lead_brief(
                 session,
