@@ -13,7 +13,7 @@ Method (everything in a temporary folder, nothing under var/; offline MiniLM mod
    scaled to 1,000), then indexed into an empty embedded Chroma with `KnowledgeBase.index`:
    chunking, embedding, upserts. Embedding time is also reported alone, and
    `embedding_texts_per_s` / `embedding_tokens_per_s` are the model's throughput over those
-   chunks (batches of 8, similar lengths together).
+   chunks (one text per run, the embedder's default).
 3. Query latency at 10,000 chunks. More synthetic assets are added until the index holds
    10,000 chunks (whole assets, so a few more). By default their vectors are not computed by
    the model (that alone would take several minutes here): each reuses the real vector of a

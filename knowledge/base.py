@@ -66,16 +66,22 @@ class IndexReport:
     chunks_total: int = 0
     seconds: float = 0.0
     changed_assets: list[str] = field(default_factory=list)
+    # Collections of an earlier release's embedding model, replaced by this complete index.
+    dropped_collections: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.added} added, {self.updated} updated, {self.removed} removed, "
             f"{self.unchanged} unchanged; {self.chunks_embedded} chunks embedded, "
             f"{self.chunks_total} in the index ({self.seconds:.1f} s)"
         )
+        if self.dropped_collections:
+            dropped = ", ".join(self.dropped_collections)
+            text += f"; dropped {dropped} (an earlier embedding model's index)"
+        return text
 
 
 @dataclass(frozen=True)
@@ -285,9 +291,31 @@ class KnowledgeBase:
                 report.removed += 1
                 report.chunks_removed += len(ids)
         report.chunks_total = self.count()
+        if report.chunks_total:
+            report.dropped_collections = self._drop_superseded()
         report.seconds = round(time.perf_counter() - started, 3)
         self._answers.clear()
         return report
+
+    def _drop_superseded(self) -> list[str]:
+        """Delete the collections of the embedder's earlier releases (their vectors would
+        never be searched again), once this index is complete."""
+        from chromadb.errors import NotFoundError
+
+        # Optional in the Embedder protocol: only the offline model has had earlier releases.
+        retired = getattr(self.embedder, "superseded_model_ids", ())
+        current = collection_name(self.embedder.model_id)
+        dropped = []
+        for model_id in retired:
+            name = collection_name(model_id)
+            if name == current:
+                continue
+            try:
+                self.client.delete_collection(name)
+            except NotFoundError:
+                continue
+            dropped.append(name)
+        return dropped
 
     def _is_current(self, versions: dict[str, list[str]], asset: Asset) -> bool:
         """One complete version, made from this content with these chunking settings."""

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge.base import KnowledgeBase, KnowledgeBaseError
@@ -28,6 +29,21 @@ def test_reindexing_an_unchanged_folder_embeds_nothing(
     assert second.unchanged == len(ASSETS)
     assert second.chunks_embedded == 0 and counting.embedded == before
     assert second.chunks_total == first.chunks_total
+
+
+def test_an_index_of_the_earlier_embedding_model_is_replaced_not_mixed(
+    kb: KnowledgeBase, library: Path
+) -> None:
+    # An index written by the release whose embedder had the id nurture-minilm-l6-v2-int8.
+    old = kb.client.create_collection("content-nurture-minilm-l6-v2-int8")
+    old.add(ids=["a"], embeddings=np.full((1, 384), 0.05, np.float32), documents=["old vectors"])
+    assert kb.count() == 0  # the current model's collection starts empty: everything embeds
+    first = kb.index_folder(library)
+    assert first.chunks_embedded == first.chunks_total > 0
+    assert first.dropped_collections == ["content-nurture-minilm-l6-v2-int8"]
+    assert "dropped content-nurture-minilm-l6-v2-int8" in first.summary()
+    assert [c.name for c in kb.client.list_collections()] == ["content-nurture-minilm-l6-v2-q8"]
+    assert kb.index_folder(library).dropped_collections == []
 
 
 def test_a_changed_file_replaces_its_chunks(

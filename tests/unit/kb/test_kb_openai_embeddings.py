@@ -89,7 +89,7 @@ def test_settings_pick_the_embeddings() -> None:
 
 
 def test_each_embedding_model_gets_its_own_collection() -> None:
-    assert collection_name("nurture-minilm-l6-v2-int8") == "content-nurture-minilm-l6-v2-int8"
+    assert collection_name("nurture-minilm-l6-v2-q8") == "content-nurture-minilm-l6-v2-q8"
     assert collection_name("openai-text-embedding-3-small") != collection_name(
         "openai-text-embedding-3-large"
     )

