@@ -107,6 +107,24 @@ class _MiniLM:
             return len(self.tokenizer.encode(text).ids)
 
 
+# x86 instructions that multiply uint8 by int8 without saturating the 16-bit sums (VNNI, AMX).
+# Without them onnxruntime's int8 products can saturate and lose accuracy, so the fp32 graph runs.
+INT8_DOT_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
+@lru_cache(maxsize=1)
+def int8_products_exact() -> bool:
+    """Whether this CPU runs the int8 graph's products without saturation (x86 with VNNI)."""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            return bool(INT8_DOT_FLAGS & set(line.split(":", 1)[-1].split()))
+    return False
+
+
 @lru_cache(maxsize=4)
 def _load_minilm(model_path: Path, tokenizer_path: Path, threads: int, int8: bool) -> _MiniLM:
     # int8: the products run on the shipped int8 weights (about twice as fast); otherwise the
@@ -132,17 +150,19 @@ def _int8_graph(model_path: Path) -> bytes:
 class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     """all-MiniLM-L6-v2 run locally with onnxruntime: 384 dimensions, unit length, offline.
 
-    `int8` (the default) runs the matrix products on the shipped int8 weights with the
-    activations quantised at run time: about twice as fast, at cosine 0.98-0.999 to the fp32
-    vectors. `int8=False` runs the shipped graph as it is, in fp32.
+    `int8=True` runs the matrix products on the shipped int8 weights with the activations
+    quantised at run time: about twice as fast, at cosine 0.98-0.999 to the fp32 vectors.
+    `int8=False` runs the shipped graph as it is, in fp32. The default is int8 where the CPU
+    multiplies int8 without saturation (`int8_products_exact`), else fp32; the two have
+    different ids, so their vectors never share a collection.
     """
 
     def __init__(
-        self, batch_size: int = DEFAULT_BATCH_SIZE, threads: int = 0, *, int8: bool = True
+        self, batch_size: int = DEFAULT_BATCH_SIZE, threads: int = 0, *, int8: bool | None = None
     ) -> None:
         self.batch_size = batch_size
         self.threads = threads
-        self.int8 = int8
+        self.int8 = int8_products_exact() if int8 is None else int8
         self._model: _MiniLM | None = None
 
     @property
@@ -190,7 +210,7 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         return MiniLMEmbeddingFunction(
             batch_size=int(config.get("batch_size", DEFAULT_BATCH_SIZE)),
             threads=int(config.get("threads", 0)),
-            int8=bool(config.get("int8", True)),
+            int8=bool(config["int8"]) if "int8" in config else None,
         )
 
     @property

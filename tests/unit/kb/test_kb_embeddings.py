@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from knowledge.embeddings import MINILM_DIMENSIONS, MINILM_NAME, MiniLMEmbeddingFunction
+from knowledge.embeddings import (
+    MINILM_DIMENSIONS,
+    MINILM_FP32_ID,
+    MINILM_NAME,
+    MiniLMEmbeddingFunction,
+    int8_products_exact,
+)
 
 
 def test_similar_sentences_are_close_and_unrelated_ones_far() -> None:
@@ -47,7 +53,7 @@ def test_text_past_the_window_is_truncated_not_rejected() -> None:
 
 
 def test_chroma_calls_it_and_rebuilds_it_from_its_config() -> None:
-    model = MiniLMEmbeddingFunction(batch_size=4)
+    model = MiniLMEmbeddingFunction(batch_size=4, int8=True)
     [vector] = model(["hello"])
     assert len(vector) == MINILM_DIMENSIONS
     rebuilt = MiniLMEmbeddingFunction.build_from_config(model.get_config())
@@ -56,3 +62,13 @@ def test_chroma_calls_it_and_rebuilds_it_from_its_config() -> None:
     exact = MiniLMEmbeddingFunction.build_from_config({"int8": False})
     # The two graphs' vectors differ, so they never share a collection.
     assert not exact.int8 and exact.model_id != model.model_id
+
+
+def test_the_default_graph_is_int8_only_where_the_cpu_multiplies_int8_exactly() -> None:
+    default = MiniLMEmbeddingFunction()
+    assert default.int8 is int8_products_exact()
+    assert default.model_id == (MINILM_NAME if default.int8 else MINILM_FP32_ID)
+    # A collection made on one machine reopens with the graph it was made with.
+    assert MiniLMEmbeddingFunction.build_from_config({"int8": not default.int8}).int8 is not (
+        default.int8
+    )

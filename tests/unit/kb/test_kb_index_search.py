@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.base import KnowledgeBase, KnowledgeBaseError
+from knowledge.base import KnowledgeBase, KnowledgeBaseError, collection_name
 from knowledge.library import LibraryError
 from tests.unit.kb.conftest import ASSETS, SITE, CountingEmbedder, render, write_library
 
@@ -42,7 +42,7 @@ def test_an_index_of_the_earlier_embedding_model_is_replaced_not_mixed(
     assert first.chunks_embedded == first.chunks_total > 0
     assert first.dropped_collections == ["content-nurture-minilm-l6-v2-int8"]
     assert "dropped content-nurture-minilm-l6-v2-int8" in first.summary()
-    assert [c.name for c in kb.client.list_collections()] == ["content-nurture-minilm-l6-v2-q8"]
+    assert [c.name for c in kb.client.list_collections()] == [collection_name(kb.embedder.model_id)]
     assert kb.index_folder(library).dropped_collections == []
 
 
