@@ -63,6 +63,11 @@ def demo(
         f"\nContent library: {content['added']} added, {content['updated']} updated, "
         f"{content['removed']} removed, {content['unchanged']} unchanged; "
         f"{content['chunks_embedded']} chunks embedded, {content['chunks_total']} indexed"
+        + (
+            f" (replacing {', '.join(content['dropped_collections'])}, an earlier model's index)"
+            if content.get("dropped_collections")
+            else ""
+        )
     )
     _print_agent(agent, settings)
 
