@@ -18,11 +18,24 @@ MAX_K = 8
 # Below this a snippet says too little to cite: leave it out rather than cut it to nothing.
 MIN_SNIPPET_TOKENS = 24
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_OPENING_HEADING = re.compile(r"\s*#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n|$)")
 
 
 def compact(text: str) -> str:
-    """Markdown to one plain line: headings, emphasis, bullets and table bars removed."""
-    return plain_text(text)
+    """Markdown to one plain line: headings, emphasis, bullets and table bars removed.
+
+    A section heading that opens the text reads as its lead-in ("Pricing: One price per
+    programme..."), and is left out when the text starts by repeating it.
+    """
+    opening = _OPENING_HEADING.match(text)
+    if opening is None:
+        return plain_text(text)
+    heading, body = plain_text(opening.group(1)), plain_text(text[opening.end() :])
+    if not body or not heading:
+        return heading or body
+    if body.lower().startswith(heading.lower()):
+        return body
+    return f"{heading}{' ' if heading[-1] in '.?!:' else ': '}{body}"
 
 
 def fit_tokens(text: str, budget: int) -> str:

@@ -18,10 +18,11 @@ _OPENERS = (
     "Compare|Download|Book|Check|Watch|Use|Pick|Run|Ask|Start|Join|See|Read|Employers|Learners|"
     "Not|Nothing|Nobody|Everyone|Everything|Few|Here"
 )
-# A heading then its text: '... your own industry Your domain ...' or '... the title "Data
-# scientist" covers ...' (a capitalised quote opening a sentence).
+# A heading then its text: '... your own industry Your domain ...' (or 'industry: Your domain',
+# a heading read as a lead-in) or '... the title "Data scientist" covers ...' (a capitalised
+# quote opening a sentence).
 _SEAM = re.compile(
-    rf"(?<=[a-z0-9)”\"’])\s+(?:[–—]\s+)?(?=(?:{_OPENERS})\b)"
+    rf"(?:(?<=[a-z0-9)”\"’])|(?<=[a-z0-9]:))\s+(?:[–—]\s+)?(?=(?:{_OPENERS})\b)"
     r"|(?<=[a-z])\s+(?=[\"“][A-Z][a-z]+(?:\s[a-z]+)*[\"”]\s[a-z])"
 )
 _TRAILING_NUMBER = re.compile(r"\s+\d{1,2}\.$")

@@ -63,7 +63,18 @@ def test_fit_tokens_cuts_at_a_sentence_end_or_marks_the_cut() -> None:
     cut = fit_tokens(one_long, 20)
     assert count_tokens(cut) <= 20 and cut.endswith("…")
     assert fit_tokens("fits", 20) == "fits"
-    assert compact("## Title\n\n- **bold** item\n| a | b |") == "Title bold item a b"
+    assert compact("## Title\n\n- **bold** item\n| a | b |") == "Title: bold item a b"
+
+
+def test_an_opening_heading_reads_as_a_lead_in_and_is_not_repeated() -> None:
+    assert compact("## Scholarships\n\nScholarships are awarded on merit.") == (
+        "Scholarships are awarded on merit."
+    )
+    assert compact("### Is it worth it?\n\nCompare it with the alternative.") == (
+        "Is it worth it? Compare it with the alternative."
+    )
+    assert compact("Intro text.\n\n## Later heading\n\nMore.") == "Intro text. Later heading More."
+    assert compact("## Only a heading") == "Only a heading"
 
 
 def test_the_tool_shows_the_model_only_its_arguments(indexed: KnowledgeBase) -> None:
