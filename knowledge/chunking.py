@@ -34,6 +34,13 @@ def plain_text(markdown: str) -> str:
     return " ".join(_MARKUP.sub(" ", _TABLE_RULE.sub(" ", markdown)).split())
 
 
+def opening_heading(markdown: str) -> tuple[str, str] | None:
+    """(the heading's text, the rest) when `markdown` opens with a heading line, else None."""
+    first, _, rest = markdown.lstrip().partition("\n")
+    match = _HEADING.match(first)
+    return (match.group(2), rest) if match else None
+
+
 @dataclass(frozen=True)
 class Chunk:
     """One passage: its position in the asset, its text and the section it sits in."""

@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, tool
 
 from knowledge.base import KnowledgeBase, KnowledgeBaseError, SearchResult
-from knowledge.chunking import plain_text
+from knowledge.chunking import opening_heading, plain_text
 from knowledge.tokens import count_tokens, encoding
 from tools.schemas import Snippet
 
@@ -18,7 +18,6 @@ MAX_K = 8
 # Below this a snippet says too little to cite: leave it out rather than cut it to nothing.
 MIN_SNIPPET_TOKENS = 24
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_OPENING_HEADING = re.compile(r"\s*#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n|$)")
 
 
 def compact(text: str) -> str:
@@ -27,10 +26,10 @@ def compact(text: str) -> str:
     A section heading that opens the text reads as its lead-in ("Pricing: One price per
     programme..."), and is left out when the text starts by repeating it.
     """
-    opening = _OPENING_HEADING.match(text)
+    opening = opening_heading(text)
     if opening is None:
         return plain_text(text)
-    heading, body = plain_text(opening.group(1)), plain_text(text[opening.end() :])
+    heading, body = plain_text(opening[0]), plain_text(opening[1])
     if not body or not heading:
         return heading or body
     if body.lower().startswith(heading.lower()):
