@@ -1,4 +1,5 @@
-"""Gradient-boosted component: HistGradientBoosting on categories ordered by conversion rate."""
+"""Gradient-boosted component: HistGradientBoosting on categories encoded as ordered target
+statistics (conversion rates a row's own outcome never fed) and their frequencies."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from tools.scoring.threads import one_thread
 # A numeric column is a candidate for a monotone constraint when its rank correlation with
 # conversion is this many standard errors (1 / sqrt(n - 1)) away from zero.
 MONOTONE_Z = 2.0
+# Training rows seen through this many random orders (fewer on large tables, see _orders).
+MAX_ORDERS = 4
+ORDERED_ROWS = 80_000
 
 
 def _one_thread() -> Any:
@@ -25,13 +29,17 @@ def _one_thread() -> Any:
 
 
 class OrderedBoosting(ClassifierMixin, BaseEstimator):
-    """Boosted trees where each categorical code is replaced by its rank of conversion rate.
+    """Boosted trees where each category becomes its conversion rate and its frequency.
 
-    Sorting categories by their (smoothed) training conversion rate lets ordinary threshold
-    splits group them as a categorical split would, and keeps prediction a plain numeric
-    pass (no per-call category encoder), which matters for one-lead latency. Each split
-    looks at a random `max_features` share of the columns, which keeps one strong column
-    from crowding out the rest. Columns in `ignored_mask` are left to other models.
+    A category's rate measured on the rows the trees train on includes each row's own
+    outcome, so the trees trust rare categories more than new leads will bear out. As in
+    CatBoost's ordered target statistics, each training row instead gets the (prior-smoothed)
+    rate of the rows before it in a random order; the trees see the training rows in several
+    such orders (each copy weighted 1/k) so no row's encoding rests on one lucky order.
+    New leads get the rate over all training rows. Both are plain numbers, so prediction
+    stays a numeric pass (no per-call category encoder), which matters for one-lead latency.
+    Each split looks at a random `max_features` share of the columns, which keeps one strong
+    column from crowding out the rest. Columns in `ignored_mask` are left to other models.
 
     With `monotone=True`, each numeric column with a clear direction on the training rows
     (see `monotone_directions`) may only raise the score one way, e.g. more time on the site
@@ -70,45 +78,73 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
         self.kept_columns_ = np.flatnonzero(~_as_mask(self.ignored_mask, X.shape[1]) & ~empty)
         if self.kept_columns_.size == 0:
             raise ScoringError("every column is ignored: nothing left for the trees")
-        # Keyed by position among the kept columns, the layout the trees see.
-        self.rank_tables_ = {
-            at: _rank_table(X[:, j], y)
-            for at, j in enumerate(self.kept_columns_.tolist())
-            if mask[j]
-        }
         kept = X[:, self.kept_columns_]
+        categorical = mask[self.kept_columns_]
+        self.numeric_columns_ = np.flatnonzero(~categorical)
+        self.category_columns_ = np.flatnonzero(categorical)
+        prior = float(y.mean())
+        sizes = [_table_size(kept[:, j]) for j in self.category_columns_]
+        codes = [_codes(kept[:, j], n) for j, n in zip(self.category_columns_, sizes, strict=True)]
+        self.rate_tables_ = [_rate_table(c, y, prior, n) for c, n in zip(codes, sizes, strict=True)]
+        self.frequency_tables_ = [
+            np.bincount(c, minlength=n) / len(y) for c, n in zip(codes, sizes, strict=True)
+        ]
         self.monotonic_cst_ = (
-            monotone_directions(kept, y, mask[self.kept_columns_])
+            monotone_directions(kept, y, categorical)
             if self.monotone
             else np.zeros(len(self.kept_columns_), dtype=int)
         )
+        # The trees' layout: numbers first, then each category's rate and frequency (free).
+        layout_cst = np.concatenate(
+            [
+                self.monotonic_cst_[self.numeric_columns_],
+                np.zeros(2 * len(codes), dtype=int),
+            ]
+        )
+        orders = _orders(len(y))
+        rng = np.random.default_rng(self.random_state)
+        copies = []
+        for _ in range(orders):
+            order = rng.permutation(len(y))
+            rates = [_ordered_rates(c, y, order, prior) for c in codes]
+            copies.append(self._layout(kept, rates, codes))
         self.model_ = HistGradientBoostingClassifier(
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             max_iter=self.max_iter,
-            min_samples_leaf=20,
+            min_samples_leaf=20 * orders,
             l2_regularization=1.0,
             max_features=self.max_features,
-            monotonic_cst=self.monotonic_cst_,
+            monotonic_cst=layout_cst,
             random_state=self.random_state,
         )
         with _one_thread():
-            self.model_.fit(self._ordered(X), y)
+            self.model_.fit(
+                np.vstack(copies),
+                np.tile(y, orders),
+                sample_weight=np.full(orders * len(y), 1 / orders),
+            )
         self.forest_ = _flatten(self.model_)
         return self
 
-    def _ordered(self, X: np.ndarray) -> np.ndarray:
-        out = np.asarray(X, dtype="float64")[:, self.kept_columns_]  # a copy: safe to write
-        for j, table in self.rank_tables_.items():
-            codes = out[:, j]
-            known = ~np.isnan(codes)
-            idx = np.clip(codes[known].astype(int), 0, len(table) - 1)  # unseen -> last
-            out[known, j] = table[idx]
-        return out
+    def _layout(
+        self, kept: np.ndarray, rates: list[np.ndarray], codes: list[np.ndarray]
+    ) -> np.ndarray:
+        frequencies = [table[c] for table, c in zip(self.frequency_tables_, codes, strict=True)]
+        return np.column_stack([kept[:, self.numeric_columns_], *rates, *frequencies])
+
+    def _encoded(self, X: np.ndarray) -> np.ndarray:
+        kept = np.asarray(X, dtype="float64")[:, self.kept_columns_]
+        codes = [
+            _codes(kept[:, j], len(t))
+            for j, t in zip(self.category_columns_, self.rate_tables_, strict=True)
+        ]
+        rates = [table[c] for table, c in zip(self.rate_tables_, codes, strict=True)]
+        return self._layout(kept, rates, codes)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "model_")
-        ordered = self._ordered(np.asarray(X, "float64"))
+        ordered = self._encoded(X)
         if len(ordered) <= _SMALL_BATCH:
             p = 1.0 / (1.0 + np.exp(-self.forest_.raw(ordered)))
             return np.column_stack([1.0 - p, p])
@@ -188,16 +224,43 @@ def monotone_directions(X: np.ndarray, y: np.ndarray, categorical: np.ndarray) -
     return directions
 
 
-def _rank_table(codes: np.ndarray, y: np.ndarray) -> np.ndarray:
-    present = ~np.isnan(codes)
-    size = int(np.nanmax(codes)) + 1 if present.any() else 1
-    idx = codes[present].astype(int)
-    counts = np.bincount(idx, minlength=size).astype(float)
-    positives = np.bincount(idx, weights=y[present], minlength=size)
-    prior = float(y.mean())
-    # Shrinks rare categories towards the overall rate so one lucky lead cannot rank first.
-    rate = (positives + 20 * prior) / (counts + 20)
-    ranks = np.empty(size)
-    ranks[np.argsort(rate, kind="stable")] = np.arange(size)
-    # Last entry: where a code never seen in training ranks (at the overall rate).
-    return np.append(ranks, float(np.searchsorted(np.sort(rate), prior)))
+def _orders(rows: int) -> int:
+    """How many random orders the training rows are seen in: up to MAX_ORDERS, while the
+    copies stay within ORDERED_ROWS rows (and at least two, so no single order decides)."""
+    return max(2, min(MAX_ORDERS, ORDERED_ROWS // max(rows, 1)))
+
+
+def _codes(column: np.ndarray, size: int) -> np.ndarray:
+    """Category codes as slots of a table of `size`: a code seen in training is its own slot,
+    any other shares the slot before last, missing is the last."""
+    present = ~np.isnan(column)
+    values = np.where(present, column, -1).astype(int)
+    slots = np.where((values < 0) | (values > size - 3), size - 2, values)
+    return np.where(present, slots, size - 1)
+
+
+def _table_size(column: np.ndarray) -> int:
+    return int(np.nanmax(column, initial=-1)) + 3
+
+
+def _rate_table(codes: np.ndarray, y: np.ndarray, prior: float, size: int) -> np.ndarray:
+    """Per slot: the conversion rate over all training rows, smoothed with one lead at
+    `prior` (so a slot with no rows, like an unseen code, holds the prior)."""
+    counts = np.bincount(codes, minlength=size)
+    positives = np.bincount(codes, weights=y, minlength=size)
+    rates: np.ndarray = (positives + prior) / (counts + 1.0)
+    return rates
+
+
+def _ordered_rates(codes: np.ndarray, y: np.ndarray, order: np.ndarray, prior: float) -> np.ndarray:
+    """Each row's category rate over the rows before it in `order` (smoothed as _rate_table)."""
+    ranked = codes[order]
+    by_code = np.argsort(ranked, kind="stable")  # rows of a category stay in `order`
+    grouped = ranked[by_code]
+    outcomes = y[order][by_code].astype(float)
+    position = np.arange(len(grouped))
+    first = np.maximum.accumulate(np.where(np.r_[True, grouped[1:] != grouped[:-1]], position, 0))
+    before = np.concatenate([[0.0], np.cumsum(outcomes)[:-1]])
+    rates = np.empty(len(codes))
+    rates[order[by_code]] = (before - before[first] + prior) / (position - first + 1.0)
+    return rates

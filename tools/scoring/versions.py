@@ -15,7 +15,8 @@ from tools.scoring.errors import ModelVersionError
 from tools.scoring.model import LeadScorer
 
 # 2: scorers pick models on forward windows and keep drifting columns from the trees.
-FORMAT_VERSION = 2
+# 3: the trees read categories as ordered target statistics and frequencies.
+FORMAT_VERSION = 3
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 _RETRAIN = "run `nurture score retrain` (or `nurture score train`) to build a fresh model"

@@ -9,7 +9,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from tools.scoring.boosting import OrderedBoosting, monotone_directions
+from tools.scoring.boosting import OrderedBoosting, _ordered_rates, monotone_directions
 from tools.scoring.errors import ScoringError
 from tools.scoring.features import LeadFeatures
 from tools.scoring.model import LeadScorer, batch_deciles
@@ -140,3 +140,32 @@ def test_scorer_tries_monotone_trees_and_keeps_the_better(leads: pd.DataFrame) -
         assert scorer.gb_.monotone is better
     linear = LeadScorer(kind="linear", cv=2).fit(X, y)
     assert "gb_monotone" not in linear.cv_auc_ and linear.monotone_ is False
+
+
+def test_ordered_rates_never_read_a_leads_own_outcome() -> None:
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 6, 400)
+    y = rng.integers(0, 2, 400).astype(float)
+    order = rng.permutation(400)
+    rates = _ordered_rates(codes, y, order, prior=0.4)
+    position = np.empty(400, dtype=int)
+    position[order] = np.arange(400)
+    for i in range(400):
+        before = (codes == codes[i]) & (position < position[i])
+        assert rates[i] == pytest.approx((y[before].sum() + 0.4) / (before.sum() + 1))
+
+
+def test_trees_do_not_trust_categories_seen_a_few_times() -> None:
+    # Only x carries signal; "code" has 1,500 levels of about two leads each, so each level's
+    # rate on the training rows is noise that looks strong when it counts the lead itself.
+    rng = np.random.default_rng(0)
+    n = 4000
+    x = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-2 * x))).astype(int)
+    X = np.column_stack([x, rng.integers(0, 1500, n).astype(float)])
+    train, test = slice(0, 3000), slice(3000, None)
+    both = OrderedBoosting(categorical_mask=[False, True], max_iter=100).fit(X[train], y[train])
+    x_only = OrderedBoosting(max_iter=100).fit(X[train, :1], y[train])
+    auc_both = roc_auc_score(y[test], both.predict_proba(X[test])[:, 1])
+    auc_x = roc_auc_score(y[test], x_only.predict_proba(X[test, :1])[:, 1])
+    assert auc_both > auc_x - 0.01
