@@ -144,12 +144,12 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "model_")
-        ordered = self._encoded(X)
-        if len(ordered) <= _SMALL_BATCH:
-            p = 1.0 / (1.0 + np.exp(-self.forest_.raw(ordered)))
+        encoded = self._encoded(X)
+        if len(encoded) <= _SMALL_BATCH:
+            p = 1.0 / (1.0 + np.exp(-self.forest_.raw(encoded)))
             return np.column_stack([1.0 - p, p])
         with _one_thread():
-            result: np.ndarray = self.model_.predict_proba(ordered)
+            result: np.ndarray = self.model_.predict_proba(encoded)
         return result
 
 
@@ -254,9 +254,9 @@ def _rate_table(codes: np.ndarray, y: np.ndarray, prior: float, size: int) -> np
 
 def _ordered_rates(codes: np.ndarray, y: np.ndarray, order: np.ndarray, prior: float) -> np.ndarray:
     """Each row's category rate over the rows before it in `order` (smoothed as _rate_table)."""
-    ranked = codes[order]
-    by_code = np.argsort(ranked, kind="stable")  # rows of a category stay in `order`
-    grouped = ranked[by_code]
+    in_order = codes[order]
+    by_code = np.argsort(in_order, kind="stable")  # rows of a category stay in `order`
+    grouped = in_order[by_code]
     outcomes = y[order][by_code].astype(float)
     position = np.arange(len(grouped))
     first = np.maximum.accumulate(np.where(np.r_[True, grouped[1:] != grouped[:-1]], position, 0))
