@@ -19,6 +19,9 @@ from tools.drafting.personal import company_website
 from tools.profile import HIGH_INTENT, lead_themes
 from tools.schemas import LeadBrief, Stage
 
+# How a score factor that pulled the score down reads beside the ones that raised it.
+LOWERS = " (lowers the score)"
+
 EVENT_LABELS = {
     "demo_request": "asked for a demo",
     "pricing_page_view": "viewed pricing",
@@ -62,7 +65,16 @@ def lead_notes(lead: Lead, events: list[Event]) -> str | None:
 
 
 def factor_words(factors: list[Any]) -> list[str]:
-    return [str(f.get("factor")) if isinstance(f, dict) else str(f) for f in factors]
+    """Factors as a rep reads them on a card: what raised the score first (strongest first),
+    then what held it back, marked as such, so "last active 40 days ago" is never read as a
+    reason the lead is hot. Plain strings pass through."""
+    raised = [f for f in factors if not isinstance(f, dict) or f.get("direction") != "-"]
+    lowered = [f for f in factors if isinstance(f, dict) and f.get("direction") == "-"]
+    return [_words(f) for f in raised] + [_words(f) + LOWERS for f in lowered]
+
+
+def _words(factor: Any) -> str:
+    return str(factor.get("factor")) if isinstance(factor, dict) else str(factor)
 
 
 def lead_brief(

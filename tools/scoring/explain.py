@@ -12,18 +12,19 @@ import pandas as pd
 from tools.scoring.features import name_tokens
 from tools.scoring.model import LeadScorer
 
-# Phrases for the lead store's event aggregates; `{n}` is the value.
+# Phrases for the lead store's event aggregates; `{n}` is the value, `{s}` the plural "s"
+# ("clicked 1 email", "clicked 2 emails").
 PHRASES: dict[str, str] = {
-    "page_views": "{n} page views",
+    "page_views": "{n} page view{s}",
     "pricing_page_views": "visited pricing {n}×",
-    "content_downloads": "downloaded {n} pieces of content",
-    "email_opens": "opened {n} emails",
-    "email_clicks": "clicked {n} emails",
-    "email_replies": "replied to {n} emails",
+    "content_downloads": "downloaded {n} piece{s} of content",
+    "email_opens": "opened {n} email{s}",
+    "email_clicks": "clicked {n} email{s}",
+    "email_replies": "replied to {n} email{s}",
     "demo_requests": "asked for a demo {n}×",
-    "webinars_attended": "attended {n} webinars",
-    "videos_watched": "watched {n} videos",
-    "days_since_last_event": "last active {n} days ago",
+    "webinars_attended": "attended {n} webinar{s}",
+    "videos_watched": "watched {n} video{s}",
+    "days_since_last_event": "last active {n} day{s} ago",
 }
 
 
@@ -66,7 +67,8 @@ def describe(column: str, value: Any, phrases: Mapping[str, str] = PHRASES) -> s
         return f"{label}: not given"
     number = _number(value)
     if column in phrases and number is not None:
-        return phrases[column].format(n=_fmt(number))
+        n = _fmt(number)
+        return phrases[column].format(n=n, s="" if n == "1" else "s")
     tokens = set(name_tokens(column))
     if number is not None and "time" in tokens and tokens & {"s", "seconds", "spent", "site"}:
         return f"spent {_fmt(number / 60)} min on the site"
