@@ -9,6 +9,7 @@ import typer
 
 from agent.runtime import open_runtime
 from agent.settings import Settings, get_settings
+from ui.when import plain_when
 
 
 def register(app: typer.Typer) -> None:
@@ -102,7 +103,7 @@ def _print_agent(agent: dict, settings: Settings) -> None:
         typer.echo(
             f"\nHand-off #{handoff['id']} for lead #{handoff['lead_id']}: {handoff['why_now']}"
         )
-        typer.echo(f"  SLA: decide by {handoff['sla_due_at']}")
+        typer.echo(f"  SLA: decide by {plain_when(handoff['sla_due_at'], year=True)}")
         for line in (handoff["talk_track"] or "").strip().splitlines()[:8]:
             typer.echo(f"  | {line}")
     typer.echo(

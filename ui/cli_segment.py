@@ -16,6 +16,7 @@ from tools.segments.clusters import refresh_clusters
 from tools.segments.errors import SegmentError
 from tools.segments.membership import membership_history
 from tools.segments.rules import Definitions, default_definitions, load_definitions
+from ui.when import plain_when
 
 app = typer.Typer(help="Segments: rule segments and behavioural clusters.", no_args_is_help=True)
 
@@ -105,6 +106,6 @@ def show(
         typer.echo(json.dumps({"lead_id": lead_id, "segments": current, "history": rows}))
         return
     typer.echo(f"lead {lead_id}: {', '.join(current) or '(no segments)'}")
-    for row in rows:
-        until = row["exited_at"] or "now"
-        typer.echo(f"  {row['segment']:<40} {row['entered_at']} -> {until}")
+    for row in history:
+        until = plain_when(row["exited_at"], year=True) if row["exited_at"] else "now"
+        typer.echo(f"  {row['segment']:<40} {plain_when(row['entered_at'], year=True)} -> {until}")

@@ -275,6 +275,9 @@ def test_segment_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         )
         result = runner.invoke(app, ["show", "1"])
         assert result.exit_code == 0 and result.stdout.startswith("lead 1: ")
+        entered = datetime.fromisoformat(shown["history"][0]["entered_at"])
+        # History reads as a date a person scans ("Thu 26 Nov 2026 14:49 UTC"), not an ISO stamp.
+        assert f"{entered:%a %d %b %Y %H:%M} UTC -> " in result.stdout
 
         result = runner.invoke(app, ["show", "99999"])
         assert result.exit_code == 1 and "no lead with id 99999" in result.output

@@ -13,10 +13,10 @@ from ui.slack.text import (
     escape,
     link,
     markdown_to_mrkdwn,
-    plain_when,
     quote,
     when,
 )
+from ui.when import plain_when
 
 Blocks = list[dict[str, Any]]
 

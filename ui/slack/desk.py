@@ -33,7 +33,8 @@ from tools.outbox.tasks import TaskAlreadyDone, TaskError, complete_task
 from ui.slack import blocks
 from ui.slack.config import SETTING, SlackConfig
 from ui.slack.records import approval_record, handoff_record, task_record
-from ui.slack.text import plain_when, when
+from ui.slack.text import when
+from ui.when import plain_when
 
 log = logging.getLogger("nurture.slack")
 AgentFactory = Callable[[], AbstractContextManager[NurtureAgent]]

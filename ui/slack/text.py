@@ -47,14 +47,6 @@ def when(moment: datetime | str | None) -> str:
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def plain_when(moment: datetime | None) -> str:
-    """A UTC date for plain-text places (notification fallbacks, modal labels)."""
-    if moment is None:
-        return "?"
-    at = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-    return f"{at:%a %d %b %H:%M} UTC"
-
-
 def quote(text: str) -> str:
     """A block quote, so a draft reads as the draft and not as the card's own words."""
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
