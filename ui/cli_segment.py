@@ -78,9 +78,10 @@ def clusters(as_json: JsonOpt = False) -> None:
         f"{result.excluded} leads out of nurture not clustered)"
     )
     for info in result.clusters:
-        standout = ", ".join(
-            f"{feature} {info.means[feature]:g} (z {z:+.2f})"
-            for feature, z in info.distinguishing.items()
+        standout = "; ".join(
+            f"{feature.replace('_', ' ')} {info.means[feature]:.1f} on average "
+            f"(all leads {result.overall_means[feature]:.1f})"
+            for feature in info.distinguishing
         )
         typer.echo(f"  {info.size:>7}  {info.label:<45} {info.segment}")
         if standout:

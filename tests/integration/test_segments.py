@@ -266,6 +266,13 @@ def test_segment_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert result.exit_code == 0, result.output
         clusters = json.loads(result.stdout)["clusters"]
         assert len({c["label"] for c in clusters}) == len(clusters) >= 3
+        result = runner.invoke(app, ["clusters"])
+        standout = next(c for c in clusters if c["distinguishing"])
+        feature = next(iter(standout["distinguishing"]))
+        # What sets a cluster apart, against all leads, in words rather than z-scores.
+        assert f"{feature.replace('_', ' ')} {standout['means'][feature]:.1f} on average" in (
+            result.stdout
+        ), result.stdout
 
         result = runner.invoke(app, ["show", "1", "--json"])
         assert result.exit_code == 0, result.output
