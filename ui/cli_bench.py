@@ -58,6 +58,11 @@ def scoring(
     """Scoring quality on the real datasets (X Education, bank marketing) plus speed."""
     from benchmarks import scoring_quality
 
+    _require_dir(data_dir)
+    write_result({**scoring_quality.run(data_dir), **scoring_speed(data_dir)}, out)
+
+
+def _require_dir(data_dir: Path) -> None:
     if not data_dir.is_dir():
         typer.secho(
             f"error: data folder {data_dir} not found (pass --data-dir)",
@@ -65,7 +70,20 @@ def scoring(
             fg=typer.colors.RED,
         )
         raise typer.Exit(code=2)
-    write_result({**scoring_quality.run(data_dir), **scoring_speed(data_dir)}, out)
+
+
+@app.command("scoring-breadth")
+def scoring_breadth(
+    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="folder holding the public lead datasets")
+    ] = Path("../shared/data"),
+) -> None:
+    """The scorer against an untuned logistic regression on 19 tables (about 10 minutes)."""
+    from benchmarks import scoring_breadth
+
+    _require_dir(data_dir)
+    write_result(scoring_breadth.run(data_dir), out)
 
 
 @app.command("rescore")
