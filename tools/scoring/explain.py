@@ -24,7 +24,18 @@ PHRASES: dict[str, str] = {
     "demo_requests": "asked for a demo {n}×",
     "webinars_attended": "attended {n} webinar{s}",
     "videos_watched": "watched {n} video{s}",
+    "form_submits": "filled in {n} form{s}",
+    "trial_signups": "started {n} trial{s}",
+    "product_milestones": "reached {n} product milestone{s}",
+    "unsubscribes": "unsubscribed {n}×",
+    "bounces": "{n} bounced email{s}",
+    "events_total": "{n} interaction{s} in all",
+    "events_7d": "{n} interaction{s} in the last 7 days",
+    "events_30d": "{n} interaction{s} in the last 30 days",
+    "pricing_page_views_7d": "visited pricing {n}× this week",
+    "high_intent_48h": "{n} buying signal{s} in the last 48 h",
     "days_since_last_event": "last active {n} day{s} ago",
+    "days_since_first_event": "first seen {n} day{s} ago",
 }
 
 

@@ -37,6 +37,8 @@ def test_describe_phrases() -> None:
     assert describe("email_clicks", 2) == "clicked 2 emails"
     assert describe("content_downloads", 1) == "downloaded 1 piece of content"
     assert describe("days_since_last_event", 1) == "last active 1 day ago"
+    assert describe("pricing_page_views_7d", 3) == "visited pricing 3× this week"
+    assert describe("product_milestones", 4) == "reached 4 product milestones"
     assert describe("What is your current occupation", "Working Professional") == (
         "what is your current occupation: Working Professional")
     assert describe("TotalVisits", 12) == "total visits: 12"
