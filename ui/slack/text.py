@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
+
+from ui.when import as_utc, plain_when
 
 # Slack refuses section texts over 3,000 characters and headers over 150.
 SECTION_LIMIT = 2900
@@ -41,9 +43,8 @@ def when(moment: datetime | str | None) -> str:
     """A date Slack shows in each reader's own time zone (UTC in notifications and logs)."""
     if moment is None:
         return "?"
-    at = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
-    fallback = f"{at:%a %d %b %Y %H:%M} UTC"
+    at = as_utc(moment)
+    fallback = plain_when(at, year=True)
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
