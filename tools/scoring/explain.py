@@ -37,6 +37,8 @@ PHRASES: dict[str, str] = {
     "days_since_last_event": "last active {n} day{s} ago",
     "days_since_first_event": "first seen {n} day{s} ago",
 }
+# Flags read as a person says them: "free copy: yes", not "free copy: True".
+_YES_NO = {"true": "yes", "false": "no"}
 
 
 def explain(
@@ -85,7 +87,8 @@ def describe(column: str, value: Any, phrases: Mapping[str, str] = PHRASES) -> s
         return f"spent {_fmt(number / 60)} min on the site"
     if number is not None:
         return f"{label}: {_fmt(number)}"
-    return f"{label}: {str(value).strip()}"
+    text = str(value).strip()
+    return f"{label}: {_YES_NO.get(text.lower(), text)}"
 
 
 def _all_keys(rows: list[dict[str, Any]]) -> list[str]:

@@ -43,3 +43,5 @@ def test_describe_phrases() -> None:
         "what is your current occupation: Working Professional")
     assert describe("TotalVisits", 12) == "total visits: 12"
     assert describe("role", "Select") == "role: not given"
+    assert describe("free_copy", True) == "free copy: yes"
+    assert describe("free_copy", "false") == "free copy: no"
