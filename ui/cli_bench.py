@@ -10,6 +10,11 @@ app = typer.Typer(
     help="Reproducible speed and quality benchmarks (print JSON).", no_args_is_help=True
 )
 
+JsonOut = Annotated[Path | None, typer.Option("--json", help="write the JSON result here")]
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", help="folder holding the public lead datasets")
+]
+
 
 def write_result(result: dict, out: Path | None) -> None:
     """Print the JSON result, and save it when --json OUT is given."""
@@ -22,7 +27,7 @@ def write_result(result: dict, out: Path | None) -> None:
 
 @app.command("ingest")
 def ingest(
-    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    out: JsonOut = None,
     events: Annotated[int, typer.Option(help="events for the import path")] = 50_000,
     http_events: Annotated[int, typer.Option(help="events for the HTTP path")] = 20_000,
     sqlite_only: Annotated[bool, typer.Option(help="skip PostgreSQL")] = False,
@@ -50,10 +55,8 @@ def scoring_speed(data_dir: Path) -> dict[str, Any]:
 
 @app.command("scoring")
 def scoring(
-    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="folder holding the public lead datasets")
-    ] = Path("../shared/data"),
+    out: JsonOut = None,
+    data_dir: DataDir = Path("../shared/data"),
 ) -> None:
     """Scoring quality on the real datasets (X Education, bank marketing) plus speed."""
     from benchmarks import scoring_quality
@@ -74,10 +77,8 @@ def _require_dir(data_dir: Path) -> None:
 
 @app.command("scoring-breadth")
 def scoring_breadth(
-    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="folder holding the public lead datasets")
-    ] = Path("../shared/data"),
+    out: JsonOut = None,
+    data_dir: DataDir = Path("../shared/data"),
 ) -> None:
     """The scorer against an untuned logistic regression on 19 tables (about 10 minutes)."""
     from benchmarks import scoring_breadth
@@ -88,7 +89,7 @@ def scoring_breadth(
 
 @app.command("rescore")
 def rescore_speed(
-    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    out: JsonOut = None,
     leads: Annotated[int, typer.Option("--leads", help="leads in the store")] = 1_000_000,
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="temp data here (default: system temp)")
@@ -109,7 +110,7 @@ def rescore_speed(
 
 @app.command("retrieval")
 def retrieval(
-    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    out: JsonOut = None,
     index_chunks: Annotated[int, typer.Option(help="chunks in the timed indexing")] = 1_000,
     query_chunks: Annotated[int, typer.Option(help="chunks in the index when querying")] = 10_000,
     embed_all: Annotated[
@@ -133,7 +134,7 @@ def retrieval(
 
 @app.command("agent")
 def agent(
-    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    out: JsonOut = None,
     leads: Annotated[int, typer.Option(help="synthetic leads in the store")] = 10_000,
     sample: Annotated[int, typer.Option(help="single-lead passes timed")] = 300,
 ) -> None:
@@ -145,7 +146,7 @@ def agent(
 
 @app.command("bandit")
 def bandit(
-    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    out: JsonOut = None,
     sends: Annotated[int, typer.Option(help="sends per simulated campaign")] = 10_000,
     runs: Annotated[int, typer.Option(help="campaigns per variant count (2, 3 and 4)")] = 200,
     batch: Annotated[int, typer.Option(help="sends between posterior updates")] = 100,
@@ -165,7 +166,7 @@ def bandit(
 
 @app.command("slack")
 def slack(
-    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    out: JsonOut = None,
     leads: Annotated[int, typer.Option(help="synthetic leads in the store")] = 2_000,
     clicks: Annotated[int, typer.Option(help="approve clicks timed, one after another")] = 30,
 ) -> None:
@@ -180,7 +181,7 @@ def slack(
 
 @app.command("triggers")
 def triggers(
-    out: Annotated[Path | None, typer.Option("--json", help="write the JSON result here")] = None,
+    out: JsonOut = None,
     leads: Annotated[int, typer.Option(help="leads in the store for the event runs")] = 2_000,
     events: Annotated[int, typer.Option(help="events through ingestion")] = 20_000,
     http_events: Annotated[int, typer.Option(help="events posted to POST /events")] = 10_000,
