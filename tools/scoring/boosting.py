@@ -72,10 +72,10 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         self.n_features_in_ = X.shape[1]
         self.classes_ = np.array([0, 1])
-        mask = _as_mask(self.categorical_mask, X.shape[1])
+        mask = as_mask(self.categorical_mask, X.shape[1])
         # A column with no value in these rows (it fills in later) gives the trees nothing.
         empty = np.isnan(X).all(axis=0)
-        self.kept_columns_ = np.flatnonzero(~_as_mask(self.ignored_mask, X.shape[1]) & ~empty)
+        self.kept_columns_ = np.flatnonzero(~as_mask(self.ignored_mask, X.shape[1]) & ~empty)
         if self.kept_columns_.size == 0:
             raise ScoringError("every column is ignored: nothing left for the trees")
         kept = X[:, self.kept_columns_]
@@ -156,7 +156,8 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
 _SMALL_BATCH = 64
 
 
-def _as_mask(mask: Any, n_columns: int) -> np.ndarray:
+def as_mask(mask: Any, n_columns: int) -> np.ndarray:
+    """A boolean column mask from a list of flags (None: no column)."""
     if mask is None:
         return np.zeros(n_columns, dtype=bool)
     return np.asarray(mask, dtype=bool)

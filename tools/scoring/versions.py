@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import catboost
 import joblib
 import sklearn
 
@@ -16,7 +17,8 @@ from tools.scoring.model import LeadScorer
 
 # 2: scorers pick models on forward windows and keep drifting columns from the trees.
 # 3: the trees read categories as ordered target statistics and frequencies.
-FORMAT_VERSION = 3
+# 4: the trees are the average of those and CatBoost's.
+FORMAT_VERSION = 4
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 _RETRAIN = "run `nurture score retrain` (or `nurture score train`) to build a fresh model"
@@ -37,6 +39,7 @@ class Manifest:
     rows: int = 0
     positive_rate: float = 0.0
     sklearn_version: str = sklearn.__version__
+    catboost_version: str = catboost.__version__
     format_version: int = FORMAT_VERSION
 
 
@@ -87,11 +90,15 @@ def read_manifest(directory: Path | str) -> Manifest:
             f"model {manifest.version} uses model format {manifest.format_version}; this nurture "
             f"reads format {FORMAT_VERSION}: {_RETRAIN}"
         )
-    if manifest.sklearn_version != sklearn.__version__:
-        raise ModelVersionError(
-            f"model {manifest.version} was trained with scikit-learn {manifest.sklearn_version}; "
-            f"this install has {sklearn.__version__}, which may load it wrongly: {_RETRAIN}"
-        )
+    for library, trained, installed in (
+        ("scikit-learn", manifest.sklearn_version, sklearn.__version__),
+        ("catboost", manifest.catboost_version, catboost.__version__),
+    ):
+        if trained != installed:
+            raise ModelVersionError(
+                f"model {manifest.version} was trained with {library} {trained}; this install "
+                f"has {installed}, which may load it wrongly: {_RETRAIN}"
+            )
     return manifest
 
 

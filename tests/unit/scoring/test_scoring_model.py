@@ -12,7 +12,13 @@ from sklearn.metrics import roc_auc_score
 from tools.scoring.boosting import OrderedBoosting, _ordered_rates, monotone_directions
 from tools.scoring.errors import ScoringError
 from tools.scoring.features import LeadFeatures
-from tools.scoring.model import LeadScorer, batch_deciles
+from tools.scoring.model import (
+    BLEND_MARGIN,
+    LINEAR_PREFERENCE,
+    LeadScorer,
+    _choose,
+    batch_deciles,
+)
 
 
 def _xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -133,13 +139,13 @@ def test_monotone_trees_never_lower_the_score_as_a_rising_column_grows(
 def test_scorer_tries_monotone_trees_and_keeps_the_better(leads: pd.DataFrame) -> None:
     X, y = _xy(leads)
     scorer = LeadScorer(cv=2, max_iter=60).fit(X, y)
-    assert {"gb", "gb_monotone"} <= set(scorer.cv_auc_)
-    better = scorer.cv_auc_["gb_monotone"] > scorer.cv_auc_["gb"]
+    assert {"ordered_trees", "ordered_trees_monotone"} <= set(scorer.cv_auc_)
+    better = scorer.cv_auc_["ordered_trees_monotone"] > scorer.cv_auc_["ordered_trees"]
     assert scorer.monotone_ is better
     if scorer.gb_ is not None:
         assert scorer.gb_.monotone is better
     linear = LeadScorer(kind="linear", cv=2).fit(X, y)
-    assert "gb_monotone" not in linear.cv_auc_ and linear.monotone_ is False
+    assert "ordered_trees_monotone" not in linear.cv_auc_ and linear.monotone_ is False
 
 
 def test_ordered_rates_never_read_a_leads_own_outcome() -> None:
@@ -169,3 +175,26 @@ def test_trees_do_not_trust_categories_seen_a_few_times() -> None:
     auc_both = roc_auc_score(y[test], both.predict_proba(X[test])[:, 1])
     auc_x = roc_auc_score(y[test], x_only.predict_proba(X[test, :1])[:, 1])
     assert auc_both > auc_x - 0.01
+
+
+def test_a_blend_must_beat_the_better_single_model_by_a_margin() -> None:
+    rng = np.random.default_rng(0)
+    y = (rng.random(3000) < 0.4).astype(int)
+    latent = y + rng.normal(scale=1.0, size=len(y))
+    rows = [np.arange(len(y))]
+    seen = set()
+    for noise in np.linspace(0.02, 1.5, 40):
+        linear = 1 / (1 + np.exp(-(latent + rng.normal(scale=noise, size=len(y)))))
+        trees = 1 / (1 + np.exp(-(latent + rng.normal(scale=0.3, size=len(y)))))
+        held = {"linear": linear, "gb": trees}
+        kind, weight, scores = _choose("auto", held, y, rows)
+        single = max(scores["linear"], scores["gb"])
+        if scores["linear"] >= scores["gb"] - LINEAR_PREFERENCE:
+            continue  # the linear model wins on its own preference
+        if scores["blend"] >= single + BLEND_MARGIN:
+            assert (kind, 0 < weight < 1) == ("blend", True)
+            seen.add("clear gain")
+        else:
+            assert (kind, weight) == ("gb", 0.0)
+            seen.add("small gain" if scores["blend"] > single else "no gain")
+    assert {"clear gain", "small gain"} <= seen

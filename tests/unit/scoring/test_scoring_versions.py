@@ -33,6 +33,7 @@ def test_round_trip(saved: tuple[Path, LeadScorer, pd.DataFrame]) -> None:
 
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("sklearn_version", "0.24.2", "scikit-learn 0.24.2"),
+    ("catboost_version", "0.9", "catboost 0.9"),
     ("format_version", 99, "format 99"),
 ])
 def test_other_version_is_refused(
