@@ -349,5 +349,6 @@ def test_a_chat_scheduled_touch_is_signed_and_timed_as_the_agent_would(
     assert touch.sender == "Rahul Mehta <rahul@x-education.example>"
     assert touch.due_at is not None
     local = touch.due_at.astimezone(NEW_YORK)
-    assert local.time() == time(13) and local.weekday() < 5
+    # 13:00 on the next weekday, or now when the test runs inside the band.
+    assert time(13) <= local.time() < time(15) and local.weekday() < 5
     assert [a.touch_id for a in _assignments(engine)] == [touch.id]
