@@ -60,6 +60,7 @@ class CatBoostTrees(ClassifierMixin, BaseEstimator):
             as_mask(self.categorical_mask, X.shape[1])[self.kept_columns_]
         )
         categorical = np.isin(np.arange(kept.shape[1]), self.category_positions_)
+        self.number_positions_ = np.flatnonzero(~categorical)
         directions = (
             monotone_directions(kept, y, categorical)
             if self.monotone
@@ -85,17 +86,15 @@ class CatBoostTrees(ClassifierMixin, BaseEstimator):
 
     def _ordered(self, values: np.ndarray) -> np.ndarray:
         """Per-column values in the frame's order: categories first, then numbers."""
-        numeric = np.setdiff1d(np.arange(len(values)), self.category_positions_)
-        return np.concatenate([values[self.category_positions_], values[numeric]])
+        return np.concatenate([values[self.category_positions_], values[self.number_positions_]])
 
     def _frame(self, kept: np.ndarray) -> pd.DataFrame:
         # CatBoost takes categories as integers (a missing one is its own level, -1) and
         # numbers as floats; categories lead so their indices are 0..k-1.
-        numeric = np.setdiff1d(np.arange(kept.shape[1]), self.category_positions_)
         codes = kept[:, self.category_positions_]
         columns: dict[str, Any] = {
             f"c{i}": np.where(np.isnan(codes[:, i]), -1, codes[:, i]).astype(np.int32)
             for i in range(codes.shape[1])
         }
-        columns.update({f"n{i}": kept[:, j] for i, j in enumerate(numeric)})
+        columns.update({f"n{i}": kept[:, j] for i, j in enumerate(self.number_positions_)})
         return pd.DataFrame(columns)
