@@ -72,14 +72,9 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         self.n_features_in_ = X.shape[1]
         self.classes_ = np.array([0, 1])
-        mask = as_mask(self.categorical_mask, X.shape[1])
-        # A column with no value in these rows (it fills in later) gives the trees nothing.
-        empty = np.isnan(X).all(axis=0)
-        self.kept_columns_ = np.flatnonzero(~as_mask(self.ignored_mask, X.shape[1]) & ~empty)
-        if self.kept_columns_.size == 0:
-            raise ScoringError("every column is ignored: nothing left for the trees")
+        self.kept_columns_ = tree_columns(X, self.ignored_mask)
         kept = X[:, self.kept_columns_]
-        categorical = mask[self.kept_columns_]
+        categorical = as_mask(self.categorical_mask, X.shape[1])[self.kept_columns_]
         self.numeric_columns_ = np.flatnonzero(~categorical)
         self.category_columns_ = np.flatnonzero(categorical)
         prior = float(y.mean())
@@ -154,6 +149,16 @@ class OrderedBoosting(ClassifierMixin, BaseEstimator):
 
 
 _SMALL_BATCH = 64
+
+
+def tree_columns(X: np.ndarray, ignored_mask: Any) -> np.ndarray:
+    """Indices of the columns trees may use: not ignored, and with some value in these rows
+    (a column that fills in later gives the trees nothing)."""
+    empty = np.isnan(X).all(axis=0)
+    kept = np.flatnonzero(~as_mask(ignored_mask, X.shape[1]) & ~empty)
+    if kept.size == 0:
+        raise ScoringError("every column is ignored: nothing left for the trees")
+    return kept
 
 
 def as_mask(mask: Any, n_columns: int) -> np.ndarray:

@@ -10,8 +10,7 @@ from catboost import CatBoostClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from tools.scoring.boosting import as_mask, monotone_directions
-from tools.scoring.errors import ScoringError
+from tools.scoring.boosting import as_mask, monotone_directions, tree_columns
 
 # Fewer rounds than CatBoost's default 1,000: its learning rate grows to match (0.056 on
 # 7,400 rows), and on X Education 400 rounds score within 0.0002 AUC of 1,000 at 40 % of the
@@ -51,15 +50,10 @@ class CatBoostTrees(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         self.n_features_in_ = X.shape[1]
         self.classes_ = np.array([0, 1])
-        empty = np.isnan(X).all(axis=0)
-        self.kept_columns_ = np.flatnonzero(~as_mask(self.ignored_mask, X.shape[1]) & ~empty)
-        if self.kept_columns_.size == 0:
-            raise ScoringError("every column is ignored: nothing left for the trees")
+        self.kept_columns_ = tree_columns(X, self.ignored_mask)
         kept = X[:, self.kept_columns_]
-        self.category_positions_ = np.flatnonzero(
-            as_mask(self.categorical_mask, X.shape[1])[self.kept_columns_]
-        )
-        categorical = np.isin(np.arange(kept.shape[1]), self.category_positions_)
+        categorical = as_mask(self.categorical_mask, X.shape[1])[self.kept_columns_]
+        self.category_positions_ = np.flatnonzero(categorical)
         self.number_positions_ = np.flatnonzero(~categorical)
         directions = (
             monotone_directions(kept, y, categorical)
